@@ -1,0 +1,63 @@
+"""The storage contract every back-end implements (in-memory for tests, TinyDB on disk).
+
+All methods are coroutines: a back-end that touches the disk does it off the event
+loop, and a method that returns has made its change durable.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date
+from typing import Any
+
+from bot.domain.models import Entry, Profile
+
+SCHEMA_VERSION = 1
+
+
+class StorageError(Exception):
+    """A write could not be made durable (disk full, read-only, ...). Nothing was changed."""
+
+
+class Repository(ABC):
+    """Per-user profiles and entries."""
+
+    @abstractmethod
+    async def get_profile(self, user_id: int) -> Profile | None:
+        """The user's profile, or None for someone we have never seen."""
+
+    @abstractmethod
+    async def save_profile(self, profile: Profile) -> None:
+        """Create or replace the profile."""
+
+    @abstractmethod
+    async def append_entry(self, user_id: int, entry: Entry) -> None:
+        """Store a new entry; durable when this returns."""
+
+    @abstractmethod
+    async def list_entries(
+        self,
+        user_id: int,
+        kind: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Entry]:
+        """Entries with `start <= local_date <= end` (either bound optional), oldest first."""
+
+    @abstractmethod
+    async def delete_user(self, user_id: int) -> None:
+        """Remove every record of the user. Deleting an unknown user is not an error."""
+
+    @abstractmethod
+    async def export_user(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the user as one JSON-safe dict, with `schema` version."""
+
+    @abstractmethod
+    async def take_damage_report(self, user_id: int) -> list[str]:
+        """Names of the user's files that could not be read and were set aside, since the last call.
+
+        Lets the bot tell the user once that part of their history could not be read.
+        """
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; the default has none."""
