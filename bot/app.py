@@ -1,0 +1,122 @@
+"""The one place that wires configuration, storage, handlers and start-up work together."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.handlers import basic, data, setup
+from bot.handlers.common import SERVICES_KEY, services
+from bot.services import Services
+from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
+
+logger = logging.getLogger(__name__)
+
+MENU_COMMANDS = ("start", "settings", "privacy", "export", "delete", "cancel", "help")
+RATE_LIMIT_RETRIES = 3
+DAMAGE_NOTICE_GROUP = 10
+
+
+def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
+    return [BotCommand(name, t(f"command.{name}", language)) for name in MENU_COMMANDS]
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Start-up work that needs the network: who we are, and the command menu per language."""
+    me = await app.bot.get_me()
+    await app.bot.set_my_commands(command_menu())
+    for language in TEXTS:
+        if language != DEFAULT_LANGUAGE:
+            await app.bot.set_my_commands(command_menu(language), language_code=language)
+    logger.info("Started as @%s", me.username)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await services_of(app).repo.close()
+
+
+def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    found = app.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def build_application(
+    svc: Services,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """An Application with every handler registered; `request` lets tests run it offline."""
+    config = svc.config
+    builder = (
+        ApplicationBuilder()
+        .token(config.token.reveal())
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    app.bot_data[SERVICES_KEY] = svc
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Handlers for private chats; elsewhere the bot only points people to a private chat."""
+    private = filters.ChatType.PRIVATE
+    commands: dict[str, Any] = {
+        "start": setup.start,
+        "settings": setup.settings,
+        "remind": setup.settings,
+        "cancel": setup.cancel,
+        "help": basic.help_command,
+        "privacy": basic.privacy,
+        "export": data.export,
+        "delete": data.delete,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    app.add_handler(CallbackQueryHandler(setup.on_time_button, pattern=r"^time:"))
+    app.add_handler(CallbackQueryHandler(setup.on_edit_button, pattern=r"^edit:"))
+    app.add_handler(CallbackQueryHandler(setup.on_confirm, pattern=f"^{setup.CONFIRM_DATA}$"))
+    app.add_handler(CallbackQueryHandler(setup.on_settings_done, pattern=f"^{setup.SETTINGS_DONE_DATA}$"))
+    app.add_handler(CallbackQueryHandler(data.on_delete_button, pattern=r"^delete:"))
+    app.add_handler(CallbackQueryHandler(basic.on_unknown_button))
+    app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, setup.on_text))
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & filters.LOCATION, setup.on_location)
+    )
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, setup.on_non_text))
+    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, basic.on_edited))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, basic.not_private))
+    app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
+    app.add_error_handler(basic.on_error)
+
+
+__all__ = ["build_application", "command_menu", "services", "services_of"]

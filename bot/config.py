@@ -1,0 +1,207 @@
+"""Configuration: a commented TOML file, environment overrides, validated once at start.
+
+Every problem is reported as one line naming the key and what was expected, so an
+operator can fix it without reading a traceback. The token is wrapped in `Secret`
+so it cannot leak through a repr or a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable name, not a secret
+CONFIG_ENV = "CHECKIN_BOT_CONFIG"
+DEFAULT_CONFIG_FILE = Path("config.toml")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the operator in one line."""
+
+
+class Secret:
+    """A string that never shows itself in repr(), str() or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Validated settings; see config.example.toml for what each one means."""
+
+    token: Secret
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    rate_limit: bool = True
+    data_dir: Path = Path("data")
+    timezone: str = "UTC"
+    morning: time = time(7, 30)
+    evening: time = time(21, 0)
+    log_level: str = "INFO"
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def _expect_str(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"config key '{key}' must be a non-empty string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _expect_bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"config key '{key}' must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _expect_time(key: str, value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        hours, _, minutes = value.strip().partition(":")
+        if hours.isdigit() and minutes.isdigit() and len(minutes) == 2:
+            h, m = int(hours), int(minutes)
+            if 0 <= h < 24 and 0 <= m < 60:
+                return time(h, m)
+    raise ConfigError(f"config key '{key}' must be a time like \"07:30\", got {value!r}")
+
+
+def _expect_zone(key: str, value: Any) -> str:
+    name = _expect_str(key, value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"config key '{key}' must be an IANA time zone like \"Europe/Berlin\", got {name!r}"
+        ) from None
+    return name
+
+
+def _expect_log_level(key: str, value: Any) -> str:
+    level = _expect_str(key, value).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"config key '{key}' must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _expect_ids(key: str, value: Any) -> frozenset[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise ConfigError(f"config key '{key}' must be a list of Telegram user ids (positive integers)")
+    return frozenset(value)
+
+
+def _expect_url(key: str, value: Any) -> str:
+    url = _expect_str(key, value)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"config key '{key}' must be an http(s) URL, got {url!r}")
+    return url
+
+
+# section -> key -> (Config field, validator)
+_SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
+    "telegram": {
+        "token": ("token", _expect_str),
+        "base_url": ("base_url", _expect_url),
+        "base_file_url": ("base_file_url", _expect_url),
+        "rate_limit": ("rate_limit", _expect_bool),
+    },
+    "storage": {"data_dir": ("data_dir", _expect_str)},
+    "defaults": {
+        "timezone": ("timezone", _expect_zone),
+        "morning": ("morning", _expect_time),
+        "evening": ("evening", _expect_time),
+    },
+    "logging": {"level": ("log_level", _expect_log_level)},
+    "admin": {"user_ids": ("admin_ids", _expect_ids)},
+}
+
+_MISSING_TOKEN = (
+    f"no bot token: set {TOKEN_ENV} or 'telegram.token' in the config file "
+    "(create a bot with @BotFather in Telegram, send /newbot, and copy the token it gives you)"
+)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the file's shape against the schema and map it onto Config field names."""
+    values: dict[str, Any] = {}
+    for section, body in raw.items():
+        if section not in _SCHEMA:
+            raise ConfigError(f"unknown config section '{section}' (known: {', '.join(_SCHEMA)})")
+        if not isinstance(body, dict):
+            raise ConfigError(f"config key '{section}' must be a [{section}] table")
+        for key, value in body.items():
+            spec = _SCHEMA[section].get(key)
+            if spec is None:
+                raise ConfigError(
+                    f"unknown config key '{section}.{key}' (known: {', '.join(_SCHEMA[section])})"
+                )
+            name, validate = spec
+            values[name] = validate(f"{section}.{key}", value)
+    return values
+
+
+def resolve_path(cli_path: str | None, env: Mapping[str, str]) -> Path | None:
+    """--config wins, then CHECKIN_BOT_CONFIG, then ./config.toml if present, else no file."""
+    if cli_path:
+        return Path(cli_path)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_config(cli_path: str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Build the validated Config, or raise ConfigError with a one-line message."""
+    env = os.environ if env is None else env
+    path = resolve_path(cli_path, env)
+    values = _flatten(_read_file(path)) if path else {}
+    token = env.get(TOKEN_ENV, "").strip() or values.pop("token", "")
+    values.pop("token", None)
+    if not token:
+        raise ConfigError(_MISSING_TOKEN)
+    if any(ch.isspace() for ch in token) or ":" not in token:
+        raise ConfigError(
+            f"the bot token (from {TOKEN_ENV} or 'telegram.token') does not look like one from "
+            "@BotFather, which is '<digits>:<letters>'"
+        )
+    if "data_dir" in values:
+        values["data_dir"] = Path(values["data_dir"])
+    return Config(token=Secret(token), **values)

@@ -1,0 +1,81 @@
+"""/help, /privacy, unknown commands, chats we don't serve, damaged-history notices, errors."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden
+
+from bot.handlers.common import Context, reply, services, user_id
+from bot.storage import StorageError
+
+logger = logging.getLogger(__name__)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    await reply(update, "help")
+
+
+async def privacy(update: Update, context: Context) -> None:
+    await reply(update, "privacy_note")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    assert update.message is not None and update.message.text is not None
+    command = update.message.text.split()[0].split("@")[0][:64]
+    await reply(update, "hint.unknown_command", command=command)
+
+
+async def not_private(update: Update, context: Context) -> None:
+    """Groups and channels: the bot is for one person at a time, so it only says where to find it."""
+    await reply(update, "hint.private_only")
+
+
+async def on_unknown_button(update: Update, context: Context) -> None:
+    """A button whose data we don't recognise (very old, or forged): answer it, change nothing."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await reply(update, "unknown_button")
+
+
+async def on_edited(update: Update, context: Context) -> None:
+    await reply(update, "hint.edited")
+
+
+async def damage_notice(update: Update, context: Context) -> None:
+    """After any update, tell the user once if part of their history had to be set aside."""
+    chat = update.effective_chat
+    if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    damaged = await services(context).repo.take_damage_report(user_id(update))
+    if damaged:
+        await reply(update, "history_damaged", count=len(damaged))
+
+
+def _describe(error: BaseException) -> str:
+    """Exception type and stack, but not its message: messages can quote what the user typed."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    cause = error.__cause__ or error.__context__
+    via = f" (caused by {type(cause).__module__}.{type(cause).__qualname__})" if cause else ""
+    return f"{type(error).__module__}.{type(error).__qualname__}{via}\n{frames}"
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log what failed without any user text, and tell the user briefly that nothing was lost."""
+    error = context.error
+    if error is None:
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden):
+        logger.info("Update %s: the user has blocked the bot", update_id)
+        return
+    logger.error("Update %s failed: %s", update_id, _describe(error))
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await reply(update, "save_failed" if isinstance(error, StorageError) else "error")
+    except Exception as exc:  # the apology itself failed (network, blocked); nothing more to do
+        logger.warning("Could not tell the user about the error: %s", type(exc).__name__)

@@ -1,0 +1,59 @@
+"""/export and /delete: the user owns their data and can take it or erase it."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.texts import t
+
+DELETE_YES = "delete:yes"
+DELETE_NO = "delete:no"
+
+
+async def export(update: Update, context: Context) -> None:
+    """Send everything stored about the user as one JSON document."""
+    svc = services(context)
+    data = await svc.repo.export_user(user_id(update))
+    if data.get("profile") is None and not data.get("entries"):
+        await reply(update, "export_empty")
+        return
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    name = f"checkin-export-{svc.clock().date().isoformat()}.json"
+    assert update.effective_chat is not None
+    await update.effective_chat.send_document(
+        BytesIO(payload),
+        filename=name,
+        caption=t("export_caption", lang(update), count=len(data.get("entries", []))),
+    )
+
+
+async def delete(update: Update, context: Context) -> None:
+    """Ask for confirmation with a button; nothing is removed yet."""
+    language = lang(update)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t("button_delete_confirm", language), callback_data=DELETE_YES)],
+            [InlineKeyboardButton(t("button_delete_cancel", language), callback_data=DELETE_NO)],
+        ]
+    )
+    await reply(update, "delete_ask", reply_markup=keyboard)
+
+
+async def on_delete_button(update: Update, context: Context) -> None:
+    """Erase the user who pressed the button (never anyone named in the data) or keep everything."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    if query.data != DELETE_YES:
+        await reply(update, "delete_cancelled")
+        return
+    await services(context).repo.delete_user(user_id(update))
+    if context.user_data is not None:
+        context.user_data.clear()
+    await reply(update, "delete_done")

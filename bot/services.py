@@ -1,0 +1,23 @@
+"""What handlers need from the outside world, bundled once by `bot.app`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.config import Config
+from bot.storage import Repository
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Services:
+    """Configuration, storage and a clock (injectable so tests can move time)."""
+
+    config: Config
+    repo: Repository
+    clock: Callable[[], datetime] = field(default=utc_now)
