@@ -65,7 +65,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """An Application with every handler registered; `request` lets tests run it offline."""
     config = svc.config
-    builder = (
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.token.reveal())
         .base_url(config.base_url)

@@ -92,6 +92,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "<code>7.30am</code> or <code>21:00</code>."
         ),
         "hint.time.range": "That time doesn't exist on a clock. Hours go 0–23 and minutes 0–59.",
+        "hint.time.ampm_range": (
+            "With am/pm, hours go from 1 to 12. Try <code>7am</code> or <code>19:00</code>."
+        ),
+        "hint.zone.ambiguous": (
+            "That name covers several time zones. Please type your city, like <code>Chicago</code> "
+            "or <code>Kolkata</code>."
+        ),
+        "hint.zone.offset_format": (
+            "I couldn't read that offset. Write it like <code>+3</code>, <code>UTC-5</code> or "
+            "<code>+05:30</code>."
+        ),
         "hint.zone.unknown": (
             "I don't know that place or zone. Try a larger city nearby, a zone like "
             "<code>Europe/Berlin</code>, or your offset from UTC like <code>+2</code>."

@@ -15,6 +15,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -201,7 +202,9 @@ async def on_text(update: Update, context: Context) -> None:
         await ask(update, context, step, profile)
         return
     try:
-        value: object = parse_zone(text).key if step is Step.ZONE else parse_time(text)
+        value: object = (
+            parse_zone(text, now=services(context).clock()).key if step is Step.ZONE else parse_time(text)
+        )
     except ParseError as exc:
         await _hint_and_ask(update, context, exc.code, step, profile)
         return
@@ -239,7 +242,7 @@ async def on_non_text(update: Update, context: Context) -> None:
     await ask(update, context, step, profile)
 
 
-async def _mark_chosen(message: Message | None, choice: str) -> None:
+async def _mark_chosen(message: MaybeInaccessibleMessage | None, choice: str) -> None:
     """Show the pressed choice in the question and drop its buttons, so it can't be pressed twice."""
     if isinstance(message, Message) and message.text_html is not None:
         await message.edit_text(f"{message.text_html}\n\n✓ <b>{choice}</b>", reply_markup=None)

@@ -1,0 +1,700 @@
+"""Parse what people type on a phone into times of day and time zones.
+
+Every parser takes free text and either returns a value or raises
+`ParseError` with a short, stable `code` (see `ErrorCode`) that the UI maps to
+a specific hint in its translations table. On any `str` input the parsers raise
+nothing but `ParseError`.
+
+Pure domain code: no Telegram, no storage, no clock (callers pass `now`). The only
+I/O is reading time-zone data: tzdata via `zoneinfo`, and timezonefinder's bundled
+polygons, loaded lazily on the first `zone_for_location` call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import re
+import threading
+import unicodedata
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Final, Literal, get_args
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
+
+__all__ = [
+    "ABBREVIATION_ZONES",
+    "AMBIGUOUS_NAMES",
+    "CITY_ALIASES",
+    "COUNTRY_ZONES",
+    "ERROR_CODES",
+    "ErrorCode",
+    "ParseError",
+    "ZoneChoice",
+    "close_location_lookup",
+    "describe_zone",
+    "format_offset",
+    "format_time",
+    "parse_time",
+    "parse_zone",
+    "warm_up_location_lookup",
+    "zone_for_location",
+]
+
+ErrorCode = Literal[
+    "time.format",
+    "time.range",
+    "time.ampm_range",
+    "zone.unknown",
+    "zone.ambiguous",
+    "zone.offset_format",
+    "zone.offset_range",
+    "zone.offset_unsupported",
+    "location.invalid",
+]
+#: Every code a parser here can raise, so a test can check each one has a UI hint.
+ERROR_CODES: Final[tuple[ErrorCode, ...]] = get_args(ErrorCode)
+
+
+class ParseError(ValueError):
+    """The text could not be understood; `code` says why, as a stable translation key."""
+
+    def __init__(self, code: ErrorCode) -> None:
+        super().__init__(code)
+        self.code: ErrorCode = code
+
+
+# Anything longer than this is not a time or a place someone typed on purpose.
+_MAX_INPUT = 100
+
+# ---------------------------------------------------------------------------
+# Text normalisation
+# ---------------------------------------------------------------------------
+
+# Dashes people (and phone keyboards) use for a minus sign. NFKC already maps the
+# full-width and small hyphen-minus forms to "-".
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796", "-"))
+# Letters NFKD does not decompose but that people still type without the accent.
+_LETTER_FOLDS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe"})
+_SPACES = re.compile(r"\s+")
+_NON_ALNUM = re.compile(r"[\W_]+")
+_SAINT = re.compile(r"\b(?:saint|sankt)\b")
+
+
+def _normalise(text: str) -> str:
+    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+def _strip_accents(text: str) -> str:
+    """Fold "São Paulo" to "sao paulo": drop combining marks so accents are optional when typing."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _key_fold(text: str) -> str:
+    """Fold an IANA key or typed key for comparison: case, accents, `_` vs space, spaces around `/`."""
+    folded = _strip_accents(_normalise(text)).replace("_", " ")
+    folded = _SPACES.sub(" ", folded)
+    return re.sub(r" ?/ ?", "/", folded).strip()
+
+
+def _name_fold(text: str) -> str:
+    """Fold a place name: case, accents, punctuation ("St. John's" = "st johns"), "Saint" = "St"."""
+    folded = _strip_accents(_normalise(text)).replace("'", "").replace("’", "")
+    folded = _NON_ALNUM.sub(" ", folded).strip()
+    return _SAINT.sub("st", folded)
+
+
+# ---------------------------------------------------------------------------
+# Times of day
+# ---------------------------------------------------------------------------
+
+# After `_normalise`: "7", "07:30", "7.30", "7h30", "7h", "19 : 05", "7 30", with an optional
+# "am"/"a.m."/"a"/"pm"/"p.m."/"p" suffix. Minutes are always two digits so "7.5"
+# (7½ hours?) is rejected rather than guessed.
+_MERIDIEM = r"(?:\s?(?P<meridiem>[ap])\.?\s?m?\.?)?"
+_TIME_SEPARATED = re.compile(r"(?P<hour>\d{1,2})(?:(?:\s?[:.h]\s?|\s)(?P<minute>\d{2})|\s?h)?" + _MERIDIEM)
+# Digits only, as typed on a numeric keypad: "730" = 07:30, "1905" = 19:05.
+_TIME_COMPACT = re.compile(r"(?P<hour>\d{1,2})(?P<minute>\d{2})" + _MERIDIEM)
+
+
+def parse_time(text: str) -> time:
+    """Parse a wall-clock time of day such as "7:30", "7.30pm", "19h05", "730" or "７：３０".
+
+    Accepted: H or HH hours with optional two-digit minutes after ":", ".", "h" or a space;
+    3-4 bare digits as HMM/HHMM; an optional am/pm suffix (12am = 00:00, 12pm = 12:00).
+    "24:00" is accepted as 00:00 since these are daily times, where both mean the same.
+    Raises `ParseError` with "time.format" (not a time), "time.range" (e.g. 25:00, 7:60)
+    or "time.ampm_range" (hour outside 1-12 with am/pm, e.g. 13pm).
+    """
+    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    if len(normalised) > _MAX_INPUT:
+        raise ParseError("time.format")
+    match = _TIME_SEPARATED.fullmatch(normalised) or _TIME_COMPACT.fullmatch(normalised)
+    if match is None:
+        raise ParseError("time.format")
+    hour = int(match["hour"])
+    minute = int(match["minute"] or 0)
+    if minute > 59:
+        raise ParseError("time.range")
+    meridiem = match["meridiem"]
+    if meridiem is not None:
+        if not 1 <= hour <= 12:
+            raise ParseError("time.ampm_range")
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    elif hour == 24 and minute == 0:
+        hour = 0
+    elif hour > 23:
+        raise ParseError("time.range")
+    return time(hour, minute)
+
+
+def format_time(value: time) -> str:
+    """Render a time the way the bot shows it and `parse_time` reads it back: "07:30"."""
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+# ---------------------------------------------------------------------------
+# Time zones: curated data
+# ---------------------------------------------------------------------------
+
+#: Well-known cities that are not the last part of an IANA name, as displayed.
+CITY_ALIASES: Final[Mapping[str, str]] = {
+    # North America
+    "New York City": "America/New_York",
+    "NYC": "America/New_York",
+    "Washington": "America/New_York",
+    "Washington DC": "America/New_York",
+    "Boston": "America/New_York",
+    "Philadelphia": "America/New_York",
+    "Miami": "America/New_York",
+    "Atlanta": "America/New_York",
+    "Orlando": "America/New_York",
+    "Pittsburgh": "America/New_York",
+    "Houston": "America/Chicago",
+    "Dallas": "America/Chicago",
+    "Austin": "America/Chicago",
+    "San Antonio": "America/Chicago",
+    "New Orleans": "America/Chicago",
+    "Minneapolis": "America/Chicago",
+    "Nashville": "America/Chicago",
+    "St. Louis": "America/Chicago",
+    "Salt Lake City": "America/Denver",
+    "Albuquerque": "America/Denver",
+    "San Francisco": "America/Los_Angeles",
+    "San Diego": "America/Los_Angeles",
+    "Seattle": "America/Los_Angeles",
+    "Portland": "America/Los_Angeles",
+    "Las Vegas": "America/Los_Angeles",
+    "Sacramento": "America/Los_Angeles",
+    "Silicon Valley": "America/Los_Angeles",
+    "Ottawa": "America/Toronto",
+    "Montreal": "America/Toronto",
+    "Quebec City": "America/Toronto",
+    "Calgary": "America/Edmonton",
+    "Guadalajara": "America/Mexico_City",
+    # South America
+    "Rio de Janeiro": "America/Sao_Paulo",
+    "Rio": "America/Sao_Paulo",
+    "Brasilia": "America/Sao_Paulo",
+    "Belo Horizonte": "America/Sao_Paulo",
+    "Medellin": "America/Bogota",
+    "Quito": "America/Guayaquil",
+    "Buenos Aires": "America/Argentina/Buenos_Aires",
+    # Europe
+    "Munich": "Europe/Berlin",
+    "Hamburg": "Europe/Berlin",
+    "Frankfurt": "Europe/Berlin",
+    "Cologne": "Europe/Berlin",
+    "Düsseldorf": "Europe/Berlin",
+    "Stuttgart": "Europe/Berlin",
+    "Leipzig": "Europe/Berlin",
+    "Geneva": "Europe/Zurich",
+    "Basel": "Europe/Zurich",
+    "Milan": "Europe/Rome",
+    "Florence": "Europe/Rome",
+    "Venice": "Europe/Rome",
+    "Naples": "Europe/Rome",
+    "Barcelona": "Europe/Madrid",
+    "Valencia": "Europe/Madrid",
+    "Seville": "Europe/Madrid",
+    "Porto": "Europe/Lisbon",
+    "Lyon": "Europe/Paris",
+    "Marseille": "Europe/Paris",
+    "Nice": "Europe/Paris",
+    "Toulouse": "Europe/Paris",
+    "Manchester": "Europe/London",
+    "Birmingham": "Europe/London",
+    "Liverpool": "Europe/London",
+    "Edinburgh": "Europe/London",
+    "Glasgow": "Europe/London",
+    "Cork": "Europe/Dublin",
+    "Rotterdam": "Europe/Amsterdam",
+    "The Hague": "Europe/Amsterdam",
+    "Antwerp": "Europe/Brussels",
+    "Gothenburg": "Europe/Stockholm",
+    "Krakow": "Europe/Warsaw",
+    "Kiev": "Europe/Kyiv",
+    "Kharkiv": "Europe/Kyiv",
+    "Lviv": "Europe/Kyiv",
+    "Odesa": "Europe/Kyiv",
+    "Odessa": "Europe/Kyiv",
+    "Dnipro": "Europe/Kyiv",
+    "St. Petersburg": "Europe/Moscow",
+    "Ankara": "Europe/Istanbul",
+    "Istanbul": "Europe/Istanbul",
+    "Nicosia": "Asia/Nicosia",
+    # Middle East and Africa
+    "Tel Aviv": "Asia/Jerusalem",
+    "Haifa": "Asia/Jerusalem",
+    "Eilat": "Asia/Jerusalem",
+    "Abu Dhabi": "Asia/Dubai",
+    "Doha": "Asia/Qatar",
+    "Mecca": "Asia/Riyadh",
+    "Jeddah": "Asia/Riyadh",
+    "Alexandria": "Africa/Cairo",
+    "Marrakesh": "Africa/Casablanca",
+    "Rabat": "Africa/Casablanca",
+    "Cape Town": "Africa/Johannesburg",
+    "Pretoria": "Africa/Johannesburg",
+    "Durban": "Africa/Johannesburg",
+    "Abuja": "Africa/Lagos",
+    "Zanzibar": "Africa/Dar_es_Salaam",
+    # Asia
+    "Mumbai": "Asia/Kolkata",
+    "Bombay": "Asia/Kolkata",
+    "Delhi": "Asia/Kolkata",
+    "New Delhi": "Asia/Kolkata",
+    "Bangalore": "Asia/Kolkata",
+    "Bengaluru": "Asia/Kolkata",
+    "Chennai": "Asia/Kolkata",
+    "Hyderabad": "Asia/Kolkata",
+    "Pune": "Asia/Kolkata",
+    "Calcutta": "Asia/Kolkata",
+    "Lahore": "Asia/Karachi",
+    "Islamabad": "Asia/Karachi",
+    "Beijing": "Asia/Shanghai",
+    "Shenzhen": "Asia/Shanghai",
+    "Guangzhou": "Asia/Shanghai",
+    "Chengdu": "Asia/Shanghai",
+    "Hangzhou": "Asia/Shanghai",
+    "Osaka": "Asia/Tokyo",
+    "Kyoto": "Asia/Tokyo",
+    "Busan": "Asia/Seoul",
+    "Hanoi": "Asia/Ho_Chi_Minh",
+    "Saigon": "Asia/Ho_Chi_Minh",
+    "Ho Chi Minh City": "Asia/Ho_Chi_Minh",
+    "Rangoon": "Asia/Yangon",
+    "Katmandu": "Asia/Kathmandu",
+    "Phuket": "Asia/Bangkok",
+    "Chiang Mai": "Asia/Bangkok",
+    "Bali": "Asia/Makassar",
+    "Cebu": "Asia/Manila",
+    "Astana": "Asia/Almaty",
+    # Oceania
+    "Canberra": "Australia/Sydney",
+    "Gold Coast": "Australia/Brisbane",
+    "Wellington": "Pacific/Auckland",
+    "Christchurch": "Pacific/Auckland",
+}
+
+#: Countries that keep one time zone on their mainland, as displayed.
+COUNTRY_ZONES: Final[Mapping[str, str]] = {
+    "United Kingdom": "Europe/London",
+    "UK": "Europe/London",
+    "England": "Europe/London",
+    "Britain": "Europe/London",
+    "Ireland": "Europe/Dublin",
+    "Germany": "Europe/Berlin",
+    "France": "Europe/Paris",
+    "Italy": "Europe/Rome",
+    "Spain": "Europe/Madrid",
+    "Portugal": "Europe/Lisbon",
+    "Netherlands": "Europe/Amsterdam",
+    "Belgium": "Europe/Brussels",
+    "Switzerland": "Europe/Zurich",
+    "Austria": "Europe/Vienna",
+    "Poland": "Europe/Warsaw",
+    "Czechia": "Europe/Prague",
+    "Sweden": "Europe/Stockholm",
+    "Norway": "Europe/Oslo",
+    "Denmark": "Europe/Copenhagen",
+    "Finland": "Europe/Helsinki",
+    "Greece": "Europe/Athens",
+    "Ukraine": "Europe/Kyiv",
+    "Turkey": "Europe/Istanbul",
+    "Israel": "Asia/Jerusalem",
+    "Egypt": "Africa/Cairo",
+    "India": "Asia/Kolkata",
+    "Pakistan": "Asia/Karachi",
+    "Nepal": "Asia/Kathmandu",
+    "China": "Asia/Shanghai",
+    "Japan": "Asia/Tokyo",
+    "South Korea": "Asia/Seoul",
+    "Thailand": "Asia/Bangkok",
+    "Vietnam": "Asia/Ho_Chi_Minh",
+    "Philippines": "Asia/Manila",
+    "Iran": "Asia/Tehran",
+    "United Arab Emirates": "Asia/Dubai",
+    "UAE": "Asia/Dubai",
+    "Nigeria": "Africa/Lagos",
+    "Kenya": "Africa/Nairobi",
+    "South Africa": "Africa/Johannesburg",
+    "Argentina": "America/Argentina/Buenos_Aires",
+    "Colombia": "America/Bogota",
+    "Peru": "America/Lima",
+    "New Zealand": "Pacific/Auckland",
+}
+
+#: Common abbreviations whose meaning is clear enough; each maps to a zone with DST rules.
+ABBREVIATION_ZONES: Final[Mapping[str, str]] = {
+    "ET": "America/New_York",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CT": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MT": "America/Denver",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "AKST": "America/Anchorage",
+    "HST": "Pacific/Honolulu",
+    "WET": "Europe/Lisbon",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "EET": "Europe/Athens",
+    "EEST": "Europe/Athens",
+    "MSK": "Europe/Moscow",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "HKT": "Asia/Hong_Kong",
+    "SGT": "Asia/Singapore",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+    "ACST": "Australia/Adelaide",
+    "AWST": "Australia/Perth",
+    "NZST": "Pacific/Auckland",
+    "NZDT": "Pacific/Auckland",
+    "SAST": "Africa/Johannesburg",
+}
+
+#: Names that fit several zones: the user should name a city instead ("zone.ambiguous").
+AMBIGUOUS_NAMES: Final[frozenset[str]] = frozenset(
+    {
+        "usa",
+        "us",
+        "united states",
+        "united states of america",
+        "america",
+        "canada",
+        "mexico",
+        "brazil",
+        "russia",
+        "australia",
+        "indonesia",
+        "kazakhstan",
+        "mongolia",
+        "chile",
+        "ecuador",
+        "europe",
+        "asia",
+        "africa",
+        "cst",
+        "ist",
+        "ast",
+        "bst",
+        "san jose",
+        "georgia",
+    }
+)
+
+# Offsets that are not whole hours have no Etc/ zone; each maps to the real zones that
+# use it, most populous first. With `now`, the first whose offset at `now` matches wins;
+# otherwise the first, which uses the offset as its standard time.
+_PARTIAL_HOUR_ZONES: Final[Mapping[int, tuple[str, ...]]] = {
+    -570: ("Pacific/Marquesas",),
+    -210: ("America/St_Johns",),
+    -150: ("America/St_Johns",),  # Newfoundland summer time
+    210: ("Asia/Tehran",),
+    270: ("Asia/Kabul",),
+    330: ("Asia/Kolkata",),
+    345: ("Asia/Kathmandu",),
+    390: ("Asia/Yangon",),
+    525: ("Australia/Eucla",),
+    570: ("Australia/Darwin", "Australia/Adelaide"),
+    630: ("Australia/Lord_Howe", "Australia/Adelaide"),  # Adelaide summer time
+    765: ("Pacific/Chatham",),
+    825: ("Pacific/Chatham",),  # Chatham summer time
+}
+
+_MIN_OFFSET_MINUTES: Final = -12 * 60
+_MAX_OFFSET_MINUTES: Final = 14 * 60
+_UTC_KEY: Final = "UTC"
+
+# Modern IANA areas; legacy top-level names ("US/Eastern", "Japan") are matched only as whole keys.
+_CITY_AREAS: Final = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}
+    | {"Indian", "Pacific"}
+)
+# Present in some tz databases but not zones a person lives in, or host-dependent.
+_EXCLUDED_KEYS: Final = frozenset({"localtime", "Factory", "posixrules"})
+
+# After `_normalise`: "utc", "gmt+3", "utc -05:30", "+0530", "z", "utc+14".
+_OFFSET = re.compile(
+    r"(?:(?P<prefix>utc|gmt|ut|z)\s?)?"
+    r"(?:(?P<sign>[+-])?\s?(?P<hours>\d{1,2})(?:\s?[:.h]?\s?(?P<minutes>\d{2}))?)?"
+)
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-]\d{1,2})")
+# Text that was probably meant as an offset but is malformed ("+5.5", "utc+", "3", "+3:75"):
+# only offset characters, with at least one digit or sign (checked separately).
+_OFFSET_LIKE = re.compile(r"(?:utc|gmt|ut|z)?[\s\d:.,h+-]*")
+_DIGIT_OR_SIGN = re.compile(r"[\d+-]")
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneChoice:
+    """A zone understood from user text.
+
+    `key` is an IANA name, always loadable with `ZoneInfo(key)`; it is what profiles store.
+    `label` is what to show back ("Europe/Berlin", "Mumbai (Asia/Kolkata)", "UTC+03:00").
+    `kind` says how it was found: "name" (an IANA name), "place" (city, country or
+    abbreviation) or "offset" (UTC or a UTC offset; whole-hour offsets are fixed Etc/
+    zones without daylight saving).
+    """
+
+    key: str
+    label: str
+    kind: Literal["name", "place", "offset"]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone itself."""
+        return ZoneInfo(self.key)
+
+
+@cache
+def _zone_keys() -> dict[str, str]:
+    """Folded IANA key -> key, for every zone this host and tzdata can load."""
+    keys = {
+        key
+        for key in zoneinfo.available_timezones()
+        if key not in _EXCLUDED_KEYS and not key.startswith(("posix/", "right/"))
+    }
+    return {_key_fold(key): key for key in sorted(keys)}
+
+
+@cache
+def _place_names() -> dict[str, tuple[str, str]]:
+    """Folded place name -> (display name, key): zone cities, then curated aliases on top."""
+    places: dict[str, tuple[str, str]] = {}
+    # Deeper keys first so "America/Argentina/Buenos_Aires" beats the old "America/Buenos_Aires".
+    for key in sorted(_zone_keys().values(), key=lambda k: (-k.count("/"), k)):
+        area, _, rest = key.partition("/")
+        if area in _CITY_AREAS and rest:
+            city = rest.rpartition("/")[2].replace("_", " ")
+            places.setdefault(_name_fold(city), (city, key))
+    for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES):
+        for name, key in table.items():
+            places[_name_fold(name)] = (name, key)
+    return places
+
+
+def _loadable(key: str) -> bool:
+    """Whether `ZoneInfo(key)` works here, so a stored key can never break later."""
+    try:
+        ZoneInfo(key)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def format_offset(offset: timedelta) -> str:
+    """Render a UTC offset as "UTC+05:30" ("UTC" for zero; seconds only if the zone has them)."""
+    total = int(offset.total_seconds())
+    if total == 0:
+        return "UTC"
+    sign = "+" if total > 0 else "-"
+    hours, rest = divmod(abs(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"UTC{sign}{hours:02d}:{minutes:02d}"
+    return f"{text}:{seconds:02d}" if seconds else text
+
+
+def _etc_key(hours: int) -> str:
+    """Fixed zone for a whole-hour offset. Etc/ names invert the sign: UTC+3 is "Etc/GMT-3"."""
+    if hours == 0:
+        return _UTC_KEY
+    return f"Etc/GMT{-hours:+d}"
+
+
+def _zone_for_offset(minutes: int, now: datetime | None) -> ZoneChoice:
+    """Map an offset in minutes to a zone, or raise the offset error that explains why not."""
+    if not _MIN_OFFSET_MINUTES <= minutes <= _MAX_OFFSET_MINUTES or minutes % 15:
+        raise ParseError("zone.offset_range")
+    label = format_offset(timedelta(minutes=minutes))
+    if minutes % 60 == 0:
+        return ZoneChoice(_etc_key(minutes // 60), label, "offset")
+    candidates = _PARTIAL_HOUR_ZONES.get(minutes)
+    if not candidates:
+        raise ParseError("zone.offset_unsupported")
+    key = candidates[0]
+    if now is not None:
+        wanted = timedelta(minutes=minutes)
+        key = next((k for k in candidates if now.astimezone(ZoneInfo(k)).utcoffset() == wanted), key)
+    return ZoneChoice(key, f"{label} ({key})", "offset")
+
+
+def _parse_offset(normalised: str, now: datetime | None) -> ZoneChoice | None:
+    """Read "UTC", "gmt+3", "+05:30", "UTC−3"; None if the text is not written as an offset."""
+    match = _OFFSET.fullmatch(normalised)
+    if match is None or not normalised:
+        return None
+    if match["hours"] is None:
+        return ZoneChoice(_UTC_KEY, "UTC", "offset")
+    if match["prefix"] is None and match["sign"] is None:
+        return None  # a bare number: not clearly an offset
+    hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
+    if minutes > 59:
+        raise ParseError("zone.offset_format")
+    total = hours * 60 + minutes
+    return _zone_for_offset(-total if match["sign"] == "-" else total, now)
+
+
+def _lookup_name(text: str) -> ZoneChoice | None:
+    """Find an IANA key, then a place name, then a legacy top-level key such as "Japan"."""
+    keys = _zone_keys()
+    key = keys.get(_key_fold(text))
+    if key is not None and key.startswith("Etc/"):
+        # Typed "Etc/GMT-3": show "UTC+03:00", never the sign-inverted name.
+        etc = _ETC_OFFSET.fullmatch(key)
+        return ZoneChoice(key, format_offset(timedelta(hours=-int(etc[1]) if etc else 0)), "offset")
+    if key is not None and "/" in key:
+        return ZoneChoice(key, key, "name")
+    place = _place_names().get(_name_fold(text))
+    if place is not None:
+        name, place_key = place
+        same = _name_fold(name) == _name_fold(place_key.rpartition("/")[2])
+        return ZoneChoice(place_key, place_key if same else f"{name} ({place_key})", "place")
+    if key is not None:
+        return ZoneChoice(key, key, "name")
+    return None
+
+
+def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
+    """Understand a time zone typed as an IANA name, a city or country, or a UTC offset.
+
+    Accepts "Europe/Berlin" in any case or spacing, "UTC"/"GMT"/"Z", place names with or
+    without accents ("sao paulo", "Tel Aviv", "Mumbai", "Germany", "Berlin, Germany"),
+    a few unambiguous abbreviations ("EST", "CET"), and offsets such as "+3", "UTC-05:30",
+    "GMT+5:45", "+0530", "UTC−3". Whole-hour offsets become fixed "Etc/GMT∓N" zones; other
+    offsets map to the real zone that uses them (+05:30 -> Asia/Kolkata), chosen to match
+    at `now` when given (+10:30 is Adelaide in January, Lord Howe in July).
+
+    Raises `ParseError`: "zone.unknown", "zone.ambiguous" (a country or abbreviation with
+    several zones), "zone.offset_format", "zone.offset_range" (outside -12:00..+14:00 or not
+    a multiple of 15 minutes), "zone.offset_unsupported" (no place uses it, e.g. +01:15).
+    """
+    if now is not None and now.utcoffset() is None:
+        raise ValueError("parse_zone needs an aware `now`")
+    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    if not normalised or len(normalised) > _MAX_INPUT:
+        raise ParseError("zone.unknown")
+    choice = _parse_offset(normalised, now) or _lookup_name(normalised)
+    if choice is None and "," in normalised:
+        choice = _lookup_name(normalised.partition(",")[0])  # "Berlin, Germany"
+    if choice is not None and _loadable(choice.key):
+        return choice
+    if choice is None and _name_fold(normalised) in AMBIGUOUS_NAMES:
+        raise ParseError("zone.ambiguous")
+    if choice is None and _OFFSET_LIKE.fullmatch(normalised) and _DIGIT_OR_SIGN.search(normalised):
+        raise ParseError("zone.offset_format")
+    raise ParseError("zone.unknown")
+
+
+def describe_zone(key: str, now: datetime) -> str:
+    """Show a stored zone with its offset at `now`: "Europe/Berlin (UTC+01:00)".
+
+    Fixed Etc/ zones and UTC show only the offset ("UTC+03:00"), since their names
+    invert the sign. `now` must be timezone-aware; an unknown key raises "zone.unknown".
+    """
+    if now.utcoffset() is None:
+        raise ValueError("describe_zone needs an aware `now`")
+    if not _loadable(key):
+        raise ParseError("zone.unknown")
+    offset = now.astimezone(ZoneInfo(key)).utcoffset() or timedelta(0)
+    label = format_offset(offset)
+    if key.startswith("Etc/") or key in {"UTC", "GMT", "UCT", "Universal", "Zulu", "Greenwich"}:
+        return label
+    return f"{key} ({label})"
+
+
+# ---------------------------------------------------------------------------
+# Shared location
+# ---------------------------------------------------------------------------
+
+_finder: TimezoneFinder | None = None
+# timezonefinder instances must not be used from two threads at once; lookups take
+# microseconds, so one instance behind a lock serves `asyncio.to_thread` callers.
+_finder_lock = threading.Lock()
+
+
+def _get_finder() -> TimezoneFinder:
+    """Build the finder once (imports numpy/h3 and maps the polygon data); call with the lock held."""
+    global _finder
+    if _finder is None:
+        from timezonefinder import TimezoneFinder
+
+        _finder = TimezoneFinder()
+        # Unmap the data files before interpreter teardown, which would leak them noisily.
+        atexit.register(close_location_lookup)
+    return _finder
+
+
+def warm_up_location_lookup() -> None:
+    """Load the location data ahead of the first shared location (e.g. at start-up, in a thread)."""
+    with _finder_lock:
+        _get_finder()
+
+
+def close_location_lookup() -> None:
+    """Release the location data (e.g. on shutdown); the next lookup loads it again."""
+    global _finder
+    with _finder_lock:
+        finder, _finder = _finder, None
+        if finder is not None:
+            finder.cleanup()
+
+
+def zone_for_location(latitude: float, longitude: float) -> str | None:
+    """IANA key for a shared location, looked up offline in timezonefinder's polygons.
+
+    At sea this is the nautical zone ("Etc/GMT+10"), which timezonefinder returns itself
+    or which is derived from the longitude; so None is returned only if even that could
+    not be loaded. Blocking (milliseconds, more on first use): call via `asyncio.to_thread`.
+    NaN, infinite or out-of-range coordinates raise `ParseError("location.invalid")`.
+    """
+    try:
+        lat, lng = float(latitude), float(longitude)
+    except (TypeError, ValueError, OverflowError):
+        raise ParseError("location.invalid") from None
+    if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ParseError("location.invalid")
+    try:
+        with _finder_lock:
+            found: str | None = _get_finder().timezone_at(lng=lng, lat=lat)
+    except ValueError:
+        raise ParseError("location.invalid") from None
+    if found is not None and found not in _EXCLUDED_KEYS and _loadable(found):
+        return found
+    nautical = _etc_key(max(-12, min(12, round(lng / 15))))
+    return nautical if _loadable(nautical) else None

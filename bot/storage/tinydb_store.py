@@ -1,0 +1,516 @@
+"""Crash-safe TinyDB storage: one small database per user, one JSON file per table.
+
+Layout::
+
+    <data_dir>/users/<user_id % 1000:03d>/<user_id>/profile.json
+                                                  /entries-YYYY-MM.json   (one per local month)
+                                                  /quarantine/<file>.<UTC stamp>
+
+Why not stock TinyDB: `JSONStorage` rewrites one file in place (a kill mid-write leaves it
+unparsable), creates it world-readable, is not thread-safe and re-parses and re-serialises
+the whole database on every call. Here each table lives in its own file, replaced
+atomically (temp file, fsync, rename, fsync directory), so a write costs one month of one
+user, and parsed data stays in memory for as long as the user is in the LRU cache.
+
+This is the only module in the project that imports tinydb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, MutableMapping
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from bot.domain.models import Entry, Profile
+from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
+
+logger = logging.getLogger("bot.storage")
+
+PROFILE_TABLE = "profile"
+QUARANTINE_DIR = "quarantine"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+_PROFILE_DOC_ID = 1
+_TABLE_NAME = re.compile(r"(?:profile|entries-(\d{4})-(0[1-9]|1[0-2]))")
+_DOC_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+_T = TypeVar("_T")
+
+Tables = dict[str, dict[str, Any]]
+
+
+class CorruptFileError(Exception):
+    """A table file that cannot be trusted. The message describes why, never the content."""
+
+
+def month_table(day: date) -> str:
+    """Name of the table holding entries written on `day` (local date)."""
+    return f"entries-{day.year:04d}-{day.month:02d}"
+
+
+def _table_month(name: str) -> tuple[int, int] | None:
+    """(year, month) of an entries table, None for any other table."""
+    match = _TABLE_NAME.fullmatch(name)
+    if match is None or match.group(1) is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _json_copy(value: Any) -> Any:
+    """Deep copy of a JSON value (dicts, lists, scalars); much cheaper than `copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
+def _normalised(record: dict[str, Any]) -> dict[str, Any]:
+    """A deep, JSON-normalised copy, so the cache holds exactly what the file will.
+
+    Raises TypeError/ValueError for values JSON cannot hold, before anything is touched.
+    """
+    result: dict[str, Any] = json.loads(json.dumps(record, ensure_ascii=False, allow_nan=False))
+    return result
+
+
+def _encode(name: str, docs: Mapping[str, Any]) -> bytes:
+    """The bytes of one table file: compact UTF-8 JSON with schema and table name."""
+    document = {"schema": SCHEMA_VERSION, "table": name, "docs": docs}
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (possible from a JSON "\ud800" escape) cannot be UTF-8: escape them.
+        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def _migrate(document: dict[str, Any]) -> dict[str, Any]:
+    """Upgrade a file written with an older `schema` to SCHEMA_VERSION, in memory.
+
+    No older versions exist yet. When SCHEMA_VERSION is raised, add one step per version
+    here (``if document["schema"] == 1: ...; document["schema"] = 2``). The upgraded table
+    is written back the next time it changes.
+    """
+    document["schema"] = SCHEMA_VERSION
+    return document
+
+
+def _decode(name: str, raw: bytes) -> dict[str, Any]:
+    """Parse and validate one table file, returning its docs; CorruptFileError if untrustworthy."""
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CorruptFileError(f"not valid UTF-8 JSON ({type(exc).__name__})") from None
+    if not isinstance(document, dict):
+        raise CorruptFileError("top level is not an object")
+    schema = document.get("schema")
+    if type(schema) is not int or schema < 1:
+        raise CorruptFileError("missing or invalid schema")
+    if schema > SCHEMA_VERSION:
+        raise CorruptFileError(f"schema {schema} is newer than this program's {SCHEMA_VERSION}")
+    if document.get("table") != name:
+        raise CorruptFileError("table name does not match the file name")
+    if not isinstance(document.get("docs"), dict):
+        raise CorruptFileError("docs is not an object")
+    if schema < SCHEMA_VERSION:
+        document = _migrate(document)
+    docs: dict[str, Any] = document["docs"]
+    parse: Callable[[dict[str, Any]], object] = Entry.from_dict
+    if name == PROFILE_TABLE:
+        parse = Profile.from_dict
+    for doc_id, doc in docs.items():
+        if not _DOC_ID.fullmatch(doc_id) or not isinstance(doc, dict):
+            raise CorruptFileError("malformed document")
+        try:
+            parse(doc)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise CorruptFileError("document does not have the expected fields") from None
+    return docs
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (new, renamed or removed names) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(path: Path) -> None:
+    """Create `path` and missing parents as 0700, fsyncing each new directory's parent."""
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:
+            pass  # created concurrently (another user in the same shard): still fsync below
+        else:
+            os.chmod(directory, DIR_MODE)  # mkdir's mode is filtered by the umask
+        _fsync_dir(directory.parent)
+
+
+def _atomic_write(directory: Path, filename: str, payload: bytes) -> None:
+    """Replace `directory/filename` with `payload` so readers see old or new, never a mix.
+
+    The caller fsyncs the directory afterwards to make the rename itself durable.
+    """
+    tmp = directory / f".{filename}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, directory / filename)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class PartitionedAtomicStorage(Storage):
+    """TinyDB storage keeping each table in its own atomically replaced JSON file.
+
+    Files are parsed once; `read()` then hands out the cached dict. TinyDB updates a table
+    by putting a new dict object under its name and calling `write(tables)`, so a table
+    whose object differs from the one last read or written has changed and is rewritten;
+    a table that disappeared has its file removed. Not thread-safe: the repository
+    serialises access per user.
+    """
+
+    def __init__(self, directory: Path, on_damage: Callable[[str], None] | None = None) -> None:
+        super().__init__()
+        self._dir = Path(directory)
+        self._on_damage = on_damage
+        self._data: Tables | None = None
+        self._written: Tables = {}
+
+    @property
+    def directory(self) -> Path:
+        """The user's directory (it may not exist yet)."""
+        return self._dir
+
+    def read(self) -> Tables:
+        """All tables; parses the files on first use only."""
+        if self._data is None:
+            self._data = self._load()
+            self._written = dict(self._data)
+        return self._data
+
+    def write(self, data: Tables) -> None:
+        """Durably write the tables that changed since the last read/write."""
+        try:
+            changed = [name for name, docs in data.items() if self._written.get(name) is not docs]
+            removed = [name for name in self._written if name not in data]
+            if changed or removed:
+                for name in changed:
+                    if not _TABLE_NAME.fullmatch(name):
+                        raise ValueError(f"unexpected table name {name!r}")
+                payloads = [(name, _encode(name, data[name])) for name in changed]
+                _make_dirs(self._dir)
+                for name, payload in payloads:
+                    _atomic_write(self._dir, f"{name}.json", payload)
+                for name in removed:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self._dir / f"{name}.json")
+                _fsync_dir(self._dir)
+        except BaseException:
+            # TinyDB already changed the cached dict in place: forget it and re-read the truth.
+            self._data = None
+            self._written = {}
+            raise
+        self._data = data
+        self._written = dict(data)
+
+    def close(self) -> None:
+        """Nothing to release: no file stays open between calls."""
+
+    def _load(self) -> Tables:
+        """Parse every table file; quarantine the bad ones and sweep temp files of a crash."""
+        tables: Tables = {}
+        try:
+            items = sorted(os.scandir(self._dir), key=lambda item: item.name)
+        except FileNotFoundError:
+            return tables
+        swept = False
+        for item in items:
+            name = item.name
+            if name.startswith(".") and name.endswith(".tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(item.path)
+                swept = True
+                continue
+            if not name.endswith(".json") or not item.is_file(follow_symlinks=False):
+                continue  # also skips quarantine/
+            table = name.removesuffix(".json")
+            if not _TABLE_NAME.fullmatch(table):
+                continue  # not ours: leave it alone
+            with open(item.path, "rb") as handle:
+                raw = handle.read()
+            try:
+                tables[table] = _decode(table, raw)
+            except CorruptFileError as exc:
+                self._quarantine(name, str(exc))
+        if swept:
+            _fsync_dir(self._dir)
+        return tables
+
+    def _quarantine(self, filename: str, reason: str) -> None:
+        """Move an unreadable file aside (never overwrite it) and report it."""
+        target_dir = self._dir / QUARANTINE_DIR
+        _make_dirs(target_dir)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = target_dir / f"{filename}.{stamp}"
+        counter = 1
+        while os.path.lexists(target):
+            target = target_dir / f"{filename}.{stamp}.{counter}"
+            counter += 1
+        os.replace(self._dir / filename, target)
+        os.chmod(target, FILE_MODE)  # bytes untouched; only make sure it stays private
+        _fsync_dir(target_dir)
+        _fsync_dir(self._dir)
+        logger.warning("Unreadable storage file moved to %s: %s", target, reason)
+        if self._on_damage is not None:
+            self._on_damage(filename)
+
+
+def _entry_from_doc(doc: Mapping[str, Any]) -> Entry:
+    """An Entry that shares nothing with the cached document."""
+    return Entry.from_dict({**doc, "data": _json_copy(doc["data"])})
+
+
+def _sort_key(entry: Entry) -> tuple[date, datetime]:
+    return (entry.local_date, entry.created_at)
+
+
+class TinyDBRepository(Repository):
+    """`Repository` on disk: a `PartitionedAtomicStorage` TinyDB per user.
+
+    Every public method runs its body in a worker thread (`asyncio.to_thread`) holding
+    that user's lock, so the event loop never waits on the disk and one user's writes
+    are serialised. Open user databases live in an LRU of `cache_size` users.
+    """
+
+    def __init__(self, data_dir: Path, *, cache_size: int = 2048) -> None:
+        if cache_size < 1:
+            raise ValueError("cache_size must be at least 1")
+        self._data_dir = Path(data_dir)
+        self._cache_size = cache_size
+        self._global_lock = threading.Lock()
+        self._user_locks: dict[int, threading.Lock] = {}
+        self._open: OrderedDict[int, TinyDB] = OrderedDict()
+        self._damage: dict[int, list[str]] = {}
+
+    def user_dir(self, user_id: int) -> Path:
+        """Where the user's files live (sharded so no directory grows past ~1000 names)."""
+        return self._data_dir / "users" / f"{user_id % 1000:03d}" / str(user_id)
+
+    # -- public API -------------------------------------------------------------------
+
+    async def get_profile(self, user_id: int) -> Profile | None:
+        """The profile, or None; an unknown user leaves no trace on disk."""
+        return await self._run(user_id, partial(self._get_profile, user_id))
+
+    async def save_profile(self, profile: Profile) -> None:
+        """Create or replace the profile; durable on return."""
+        record = _normalised(profile.to_dict())
+        await self._run(profile.user_id, partial(self._save_profile, profile.user_id, record))
+
+    async def append_entry(self, user_id: int, entry: Entry) -> None:
+        """Add the entry to its local month's file; durable on return."""
+        record = _normalised(entry.to_dict())
+        table = month_table(entry.local_date)
+        await self._run(user_id, partial(self._append_entry, user_id, table, record))
+
+    async def list_entries(
+        self,
+        user_id: int,
+        kind: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Entry]:
+        """Entries with start <= local_date <= end, oldest first; reads only overlapping months."""
+        return await self._run(user_id, partial(self._list_entries, user_id, kind, start, end))
+
+    async def delete_user(self, user_id: int) -> None:
+        """Remove the user's directory (quarantine included) durably; unknown users are fine."""
+        await self._run(user_id, partial(self._delete_user, user_id))
+
+    async def export_user(self, user_id: int) -> dict[str, Any]:
+        """Profile and all entries, oldest first, read consistently under the user's lock."""
+        return await self._run(user_id, partial(self._export_user, user_id))
+
+    async def take_damage_report(self, user_id: int) -> list[str]:
+        """Files set aside since the last call (loading the user first, so damage is found)."""
+        return await self._run(user_id, partial(self._take_damage_report, user_id))
+
+    async def close(self) -> None:
+        """Drop every cached database (all data is already on disk)."""
+        with self._global_lock:
+            databases = list(self._open.values())
+            self._open.clear()
+        for database in databases:
+            database.close()
+
+    # -- machinery --------------------------------------------------------------------
+
+    async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
+        return await asyncio.to_thread(self._locked, user_id, body)
+
+    def _user_lock(self, user_id: int) -> threading.Lock:
+        with self._global_lock:
+            lock = self._user_locks.get(user_id)
+            if lock is None:
+                lock = self._user_locks[user_id] = threading.Lock()
+            return lock
+
+    def _locked(self, user_id: int, body: Callable[[], _T]) -> _T:
+        """Run `body` under the user's lock; on failure forget the user's cached state."""
+        with self._user_lock(user_id):
+            try:
+                return body()
+            except OSError as exc:
+                self._forget(user_id)
+                reason = exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+                raise StorageError(f"storage failed for user {user_id}: {reason}") from exc
+            except BaseException:
+                self._forget(user_id)
+                raise
+
+    def _database(self, user_id: int) -> TinyDB:
+        """The user's open database, loading it (outside the global lock) on a cache miss."""
+        with self._global_lock:
+            database = self._open.get(user_id)
+            if database is not None:
+                self._open.move_to_end(user_id)
+                return database
+        database = TinyDB(
+            self.user_dir(user_id),
+            storage=PartitionedAtomicStorage,
+            on_damage=partial(self._record_damage, user_id),
+        )
+        database.storage.read()
+        evicted: list[TinyDB] = []
+        with self._global_lock:
+            self._open[user_id] = database
+            while len(self._open) > self._cache_size:
+                evicted.append(self._open.popitem(last=False)[1])
+        for old in evicted:
+            old.close()
+        return database
+
+    def _forget(self, user_id: int) -> None:
+        with self._global_lock:
+            database = self._open.pop(user_id, None)
+        if database is not None:
+            database.close()
+
+    def _record_damage(self, user_id: int, filename: str) -> None:
+        with self._global_lock:
+            self._damage.setdefault(user_id, []).append(filename)
+
+    # -- bodies (run in a worker thread under the user's lock) ------------------------
+
+    def _get_profile(self, user_id: int) -> Profile | None:
+        doc = self._database(user_id).table(PROFILE_TABLE).get(doc_id=_PROFILE_DOC_ID)
+        return Profile.from_dict(dict(doc)) if isinstance(doc, Mapping) else None
+
+    def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
+        table = self._database(user_id).table(PROFILE_TABLE)
+
+        def replace(doc: MutableMapping[Any, Any]) -> None:
+            doc.clear()
+            doc.update(record)
+
+        if table.contains(doc_id=_PROFILE_DOC_ID):
+            table.update(replace, doc_ids=[_PROFILE_DOC_ID])
+        else:
+            table.insert(Document(record, doc_id=_PROFILE_DOC_ID))
+
+    def _append_entry(self, user_id: int, table: str, record: dict[str, Any]) -> None:
+        self._database(user_id).table(table).insert(record)
+
+    def _list_entries(
+        self, user_id: int, kind: str | None, start: date | None, end: date | None
+    ) -> list[Entry]:
+        database = self._database(user_id)
+        low = (start.year, start.month) if start is not None else None
+        high = (end.year, end.month) if end is not None else None
+        months = []
+        for name in database.tables():
+            month = _table_month(name)
+            if month is None or (low is not None and month < low) or (high is not None and month > high):
+                continue
+            months.append(name)
+        found: list[Entry] = []
+        for name in sorted(months):
+            for doc in database.table(name).all():
+                if kind is not None and doc["kind"] != kind:
+                    continue
+                local_date = date.fromisoformat(doc["local_date"])
+                if (start is not None and local_date < start) or (end is not None and local_date > end):
+                    continue
+                found.append(_entry_from_doc(doc))
+        found.sort(key=_sort_key)
+        return found
+
+    def _export_user(self, user_id: int) -> dict[str, Any]:
+        profile = self._get_profile(user_id)
+        return {
+            "schema": SCHEMA_VERSION,
+            "user_id": user_id,
+            "profile": profile.to_dict() if profile is not None else None,
+            "entries": [entry.to_dict() for entry in self._list_entries(user_id, None, None, None)],
+        }
+
+    def _delete_user(self, user_id: int) -> None:
+        """Rename the directory away first (atomic), then remove it, so a crash never leaves half a user."""
+        self._forget(user_id)
+        with self._global_lock:
+            self._damage.pop(user_id, None)
+        directory = self.user_dir(user_id)
+        shard = directory.parent
+        if os.path.lexists(directory):
+            doomed = shard / f".{user_id}.{secrets.token_hex(6)}.deleting"
+            os.replace(directory, doomed)
+            _fsync_dir(shard)
+        if shard.is_dir():
+            # Also finish deletions of this shard that a crash interrupted.
+            for item in os.scandir(shard):
+                if item.name.startswith(".") and item.name.endswith(".deleting"):
+                    shutil.rmtree(item.path)
+            _fsync_dir(shard)
+
+    def _take_damage_report(self, user_id: int) -> list[str]:
+        if self.user_dir(user_id).is_dir():
+            self._database(user_id)
+        with self._global_lock:
+            return self._damage.pop(user_id, [])

@@ -1,0 +1,1 @@
+"""Fake Telegram Bot API for tests: HTTP server, in-process core and user-side helpers."""

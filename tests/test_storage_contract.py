@@ -1,0 +1,286 @@
+"""One contract suite, run against every `Repository` back-end.
+
+Anything the bot relies on belongs here, so the in-memory repository used by handler
+tests cannot drift from the TinyDB one used in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.domain.models import Entry, Profile
+from bot.storage import SCHEMA_VERSION, Repository
+from bot.storage.memory import InMemoryRepository
+from bot.storage.tinydb_store import TinyDBRepository
+
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repository]:
+    repository: Repository = (
+        InMemoryRepository() if request.param == "memory" else TinyDBRepository(tmp_path / "data")
+    )
+    yield repository
+    await repository.close()
+
+
+def entry(day: date, kind: str = "checkin", minutes: int = 0, **data: Any) -> Entry:
+    """An entry on `day`, created `minutes` after noon UTC of that day."""
+    created = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) + timedelta(minutes=minutes)
+    return Entry(kind=kind, local_date=day, data=data or {"text": f"on {day}"}, created_at=created)
+
+
+def ids(entries: list[Entry]) -> list[str]:
+    return [e.entry_id for e in entries]
+
+
+async def test_unknown_user_is_empty(repo: Repository) -> None:
+    assert await repo.get_profile(404) is None
+    assert await repo.list_entries(404) == []
+    assert await repo.list_entries(404, kind="checkin", start=date(2024, 1, 1), end=date(2024, 12, 31)) == []
+    assert await repo.export_user(404) == {
+        "schema": SCHEMA_VERSION,
+        "user_id": 404,
+        "profile": None,
+        "entries": [],
+    }
+    assert await repo.take_damage_report(404) == []
+
+
+async def test_profile_round_trip_and_overwrite(repo: Repository) -> None:
+    profile = Profile(
+        user_id=7,
+        timezone="Europe/Kyiv",
+        morning=time(8, 30),
+        evening=time(21, 5),
+        language="uk",
+        active=True,
+        onboarded=True,
+        created_at=T0,
+    )
+    await repo.save_profile(profile)
+    assert await repo.get_profile(7) == profile
+
+    changed = Profile(user_id=7, timezone=None, morning=None, evening=None, active=False, created_at=T0)
+    await repo.save_profile(changed)
+    assert await repo.get_profile(7) == changed
+
+
+async def test_append_and_list(repo: Repository) -> None:
+    written = [entry(date(2024, 5, d), text=f"day {d}") for d in (1, 2, 3)]
+    for item in written:
+        await repo.append_entry(1, item)
+    assert await repo.list_entries(1) == written
+
+
+async def test_kind_filter(repo: Repository) -> None:
+    checkin = entry(date(2024, 5, 1), "checkin")
+    pages = entry(date(2024, 5, 1), "morning_pages", minutes=1)
+    boundary = entry(date(2024, 6, 2), "boundary")
+    for item in (checkin, pages, boundary):
+        await repo.append_entry(1, item)
+    assert await repo.list_entries(1, kind="checkin") == [checkin]
+    assert await repo.list_entries(1, kind="morning_pages") == [pages]
+    assert await repo.list_entries(1, kind="boundary", start=date(2024, 6, 1)) == [boundary]
+    assert await repo.list_entries(1, kind="nope") == []
+
+
+async def test_date_range_bounds_are_inclusive_across_months_and_years(repo: Repository) -> None:
+    days = [
+        date(2023, 12, 31),
+        date(2024, 1, 1),
+        date(2024, 1, 31),
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+    ]
+    by_day = {d: entry(d) for d in days}
+    for item in by_day.values():
+        await repo.append_entry(3, item)
+
+    async def between(start: date | None, end: date | None) -> list[date]:
+        return [e.local_date for e in await repo.list_entries(3, start=start, end=end)]
+
+    assert await between(date(2024, 1, 1), date(2024, 1, 31)) == [date(2024, 1, 1), date(2024, 1, 31)]
+    assert await between(date(2024, 1, 31), date(2024, 2, 1)) == [date(2024, 1, 31), date(2024, 2, 1)]
+    assert await between(date(2023, 12, 31), date(2024, 1, 1)) == [date(2023, 12, 31), date(2024, 1, 1)]
+    assert await between(date(2024, 2, 29), date(2024, 2, 29)) == [date(2024, 2, 29)]
+    assert await between(date(2024, 2, 2), date(2024, 2, 28)) == []
+    assert await between(date(2024, 3, 2), None) == []
+    assert await between(None, date(2023, 12, 30)) == []
+    assert await between(date(2024, 2, 1), None) == [date(2024, 2, 1), date(2024, 2, 29), date(2024, 3, 1)]
+    assert await between(None, date(2024, 1, 1)) == [date(2023, 12, 31), date(2024, 1, 1)]
+    assert await between(None, None) == days
+    assert await between(date(2024, 3, 1), date(2024, 1, 1)) == []
+
+
+async def test_entries_come_back_oldest_first(repo: Repository) -> None:
+    late_evening = entry(date(2024, 2, 10), minutes=600)
+    early_same_day = entry(date(2024, 2, 10), minutes=-600)
+    previous_month = entry(date(2024, 1, 20), minutes=900)
+    previous_year = entry(date(2023, 11, 5))
+    next_day = entry(date(2024, 2, 11), minutes=-700)
+    for item in (late_evening, next_day, previous_year, early_same_day, previous_month):
+        await repo.append_entry(1, item)
+    expected = [previous_year, previous_month, early_same_day, late_evening, next_day]
+    assert ids(await repo.list_entries(1)) == ids(expected)
+    exported = (await repo.export_user(1))["entries"]
+    assert [raw["entry_id"] for raw in exported] == ids(expected)
+
+
+_user_ids = itertools.count(10_000)
+json_scalar = st.text(max_size=200) | st.integers(-(2**63), 2**63) | st.booleans() | st.none()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(max_size=2000),
+    kind=st.text(min_size=1, max_size=30),
+    extra=st.dictionaries(st.text(max_size=20), json_scalar | st.lists(json_scalar, max_size=4), max_size=4),
+)
+async def test_arbitrary_unicode_round_trips(
+    repo: Repository, text: str, kind: str, extra: dict[str, Any]
+) -> None:
+    user_id = next(_user_ids)
+    data = {**extra, "text": text}
+    item = Entry(kind=kind, local_date=date(2024, 7, 14), data=data, created_at=T0)
+    await repo.append_entry(user_id, item)
+    assert await repo.list_entries(user_id) == [item]
+    assert await repo.list_entries(user_id, kind=kind) == [item]
+
+
+async def test_awkward_text_round_trips(repo: Repository) -> None:
+    texts = [
+        "",
+        "\x00\x01\x1f",
+        "👩‍❤️‍👨 🏳️‍🌈",
+        "שלום עולם",
+        'line\nbreak\ttab \\ "quote"',
+        "\ud800 lone",
+        "é" * 10_000,
+    ]
+    written = [
+        Entry("note", date(2024, 1, 2), {"text": t}, created_at=T0 + timedelta(seconds=i))
+        for i, t in enumerate(texts)
+    ]
+    for item in written:
+        await repo.append_entry(5, item)
+    assert await repo.list_entries(5) == written
+
+
+async def test_users_are_isolated(repo: Repository) -> None:
+    # 1 and 1001 share a shard directory on disk.
+    for user_id in (1, 1001, 2):
+        await repo.save_profile(Profile(user_id=user_id, timezone=f"Zone/{user_id}", created_at=T0))
+        await repo.append_entry(user_id, entry(date(2024, 1, 1), text=f"from {user_id}"))
+    for user_id in (1, 1001, 2):
+        profile = await repo.get_profile(user_id)
+        assert profile is not None and profile.timezone == f"Zone/{user_id}"
+        assert [e.data["text"] for e in await repo.list_entries(user_id)] == [f"from {user_id}"]
+
+    await repo.delete_user(1)
+    assert await repo.get_profile(1) is None
+    assert await repo.get_profile(1001) is not None
+    assert len(await repo.list_entries(1001)) == 1
+
+
+async def test_delete_user_removes_everything(repo: Repository) -> None:
+    await repo.save_profile(Profile(user_id=9, created_at=T0))
+    for month in (1, 2, 3):
+        await repo.append_entry(9, entry(date(2024, month, 1)))
+    await repo.delete_user(9)
+    assert await repo.get_profile(9) is None
+    assert await repo.list_entries(9) == []
+    assert await repo.export_user(9) == {
+        "schema": SCHEMA_VERSION,
+        "user_id": 9,
+        "profile": None,
+        "entries": [],
+    }
+
+    # A deleted user can come back as a new one.
+    fresh = entry(date(2024, 4, 1))
+    await repo.append_entry(9, fresh)
+    assert await repo.list_entries(9) == [fresh]
+
+
+async def test_delete_unknown_user_is_fine(repo: Repository) -> None:
+    await repo.delete_user(123456)
+    await repo.delete_user(123456)
+    assert await repo.get_profile(123456) is None
+
+
+async def test_export_contains_profile_and_entries_oldest_first(repo: Repository) -> None:
+    profile = Profile(user_id=4, timezone="Asia/Tokyo", morning=time(7, 0), created_at=T0)
+    await repo.save_profile(profile)
+    newer = entry(date(2024, 3, 1), text="newer")
+    older = entry(date(2024, 2, 1), kind="boundary", text="older")
+    await repo.append_entry(4, newer)
+    await repo.append_entry(4, older)
+    assert await repo.export_user(4) == {
+        "schema": SCHEMA_VERSION,
+        "user_id": 4,
+        "profile": profile.to_dict(),
+        "entries": [older.to_dict(), newer.to_dict()],
+    }
+
+
+async def test_concurrent_appends_for_one_user_all_land(repo: Repository) -> None:
+    written = [entry(date(2024, 1 + i % 3, 1 + i % 28), minutes=i, n=i) for i in range(50)]
+    await asyncio.gather(*(repo.append_entry(77, item) for item in written))
+    stored = await repo.list_entries(77)
+    assert sorted(ids(stored)) == sorted(ids(written))
+    assert len(stored) == 50
+
+
+async def test_damage_report_is_empty_by_default(repo: Repository) -> None:
+    await repo.save_profile(Profile(user_id=8, created_at=T0))
+    await repo.append_entry(8, entry(date(2024, 1, 1)))
+    assert await repo.take_damage_report(8) == []
+    assert await repo.take_damage_report(9) == []
+
+
+async def test_callers_cannot_mutate_stored_state(repo: Repository) -> None:
+    item = entry(date(2024, 1, 1), text="original", tags=["a"], nested={"k": [1]})
+    await repo.append_entry(1, item)
+    item.data["text"] = "changed after append"
+    item.data["tags"].append("b")
+
+    first = (await repo.list_entries(1))[0]
+    assert first.data == {"text": "original", "tags": ["a"], "nested": {"k": [1]}}
+    first.data["text"] = "changed after list"
+    first.data["tags"].append("c")
+    first.data["nested"]["k"].append(2)
+    exported = await repo.export_user(1)
+    exported["entries"][0]["data"]["tags"].append("d")
+
+    again = (await repo.list_entries(1))[0]
+    assert again.data == {"text": "original", "tags": ["a"], "nested": {"k": [1]}}
+
+    profile = Profile(user_id=1, timezone="UTC", created_at=T0)
+    await repo.save_profile(profile)
+    profile.timezone = "Europe/Rome"
+    got = await repo.get_profile(1)
+    assert got is not None and got.timezone == "UTC"
+    got.timezone = "Asia/Tokyo"
+    got_again = await repo.get_profile(1)
+    assert got_again is not None and got_again.timezone == "UTC"
+
+
+async def test_data_that_json_cannot_hold_is_rejected_without_side_effects(repo: Repository) -> None:
+    await repo.append_entry(1, entry(date(2024, 1, 1), text="kept"))
+    with pytest.raises((TypeError, ValueError)):
+        await repo.append_entry(1, entry(date(2024, 1, 2), text={1, 2}))
+    with pytest.raises((TypeError, ValueError)):
+        await repo.append_entry(1, entry(date(2024, 1, 2), value=float("nan")))
+    assert [e.data["text"] for e in await repo.list_entries(1)] == ["kept"]

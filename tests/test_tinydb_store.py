@@ -1,0 +1,409 @@
+"""What only the on-disk back-end promises: layout, modes, caching, corruption and write failures."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import logging
+import os
+import re
+import stat
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.models import Entry, Profile
+from bot.storage import SCHEMA_VERSION, StorageError
+from bot.storage.tinydb_store import TinyDBRepository
+
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+USER = 42
+SECRET = "my secret diary text"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def repo(data_dir: Path) -> AsyncIterator[TinyDBRepository]:
+    repository = TinyDBRepository(data_dir)
+    yield repository
+    await repository.close()
+
+
+def entry(day: date, text: str = SECRET, kind: str = "checkin") -> Entry:
+    return Entry(kind=kind, local_date=day, data={"text": text}, created_at=T0)
+
+
+async def populate(repo: TinyDBRepository, user_id: int = USER) -> list[Entry]:
+    """A profile and two entries in each of Jan, Feb and Mar 2024."""
+    await repo.save_profile(Profile(user_id=user_id, timezone="Europe/Berlin", created_at=T0))
+    written = [
+        entry(date(2024, month, day), f"{SECRET} {month}/{day}") for month in (1, 2, 3) for day in (1, 15)
+    ]
+    for item in written:
+        await repo.append_entry(user_id, item)
+    return written
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file below `directory`."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+def walk(directory: Path) -> Iterator[Path]:
+    yield directory
+    yield from directory.rglob("*")
+
+
+@pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
+def odd_umask(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Permissive and over-strict umasks, to prove modes are set explicitly, not inherited."""
+    old = os.umask(request.param)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.usefixtures("odd_umask")
+async def test_files_are_0600_and_directories_0700(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    (repo.user_dir(USER) / "entries-2024-01.json").write_bytes(b"garbage")
+    await TinyDBRepository(data_dir).take_damage_report(USER)  # creates quarantine/
+    paths = list(walk(data_dir))
+    assert any(p.name == "quarantine" for p in paths)
+    for path in paths:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if path.is_dir():
+            assert mode == 0o700, path
+        else:
+            assert mode == 0o600, path
+
+
+async def test_layout_one_file_per_table(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo, user_id=12345)
+    user_dir = data_dir / "users" / "345" / "12345"
+    assert repo.user_dir(12345) == user_dir
+    assert sorted(p.name for p in user_dir.iterdir()) == [
+        "entries-2024-01.json",
+        "entries-2024-02.json",
+        "entries-2024-03.json",
+        "profile.json",
+    ]
+
+
+async def test_every_file_is_compact_json_with_schema(repo: TinyDBRepository) -> None:
+    await populate(repo)
+    await repo.append_entry(USER, entry(date(2024, 1, 20), "ünïcødé ✓"))
+    files = list(repo.user_dir(USER).iterdir())
+    for path in files:
+        raw = path.read_bytes()
+        document = json.loads(raw.decode("utf-8"))
+        assert document["schema"] == SCHEMA_VERSION
+        assert document["table"] == path.stem
+        assert isinstance(document["docs"], dict) and document["docs"]
+        assert b"\n" not in raw and b": " not in raw
+    assert "ünïcødé ✓".encode() in (repo.user_dir(USER) / "entries-2024-01.json").read_bytes()
+
+
+async def test_data_survives_a_new_instance(repo: TinyDBRepository, data_dir: Path) -> None:
+    written = await populate(repo)
+    profile = await repo.get_profile(USER)
+    await repo.close()
+
+    again = TinyDBRepository(data_dir)
+    assert await again.get_profile(USER) == profile
+    assert await again.list_entries(USER) == written
+    assert await again.take_damage_report(USER) == []
+
+
+async def test_files_are_parsed_once(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await populate(repo)
+    await repo.close()
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | os.PathLike) and str(file).endswith(".json"):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    fresh = TinyDBRepository(data_dir)
+    assert len(await fresh.list_entries(USER)) == 6
+    assert len(opened) == 4  # profile + three months, once each
+
+    opened.clear()
+    for _ in range(3):
+        await fresh.get_profile(USER)
+        await fresh.list_entries(USER, start=date(2024, 2, 1))
+        await fresh.append_entry(USER, entry(date(2024, 2, 3)))
+        await fresh.save_profile(Profile(user_id=USER, created_at=T0))
+        await fresh.export_user(USER)
+    assert opened == []
+
+
+@pytest.mark.parametrize("reopen", [False, True], ids=["warm", "reloaded"])
+async def test_appending_rewrites_only_its_month(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch, reopen: bool
+) -> None:
+    await populate(repo)
+    if reopen:
+        await repo.close()
+        repo = TinyDBRepository(data_dir)
+        await repo.get_profile(USER)
+    user_dir = repo.user_dir(USER)
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in user_dir.iterdir()}
+    replaced: list[str] = []
+    real_replace = os.replace
+
+    def recording_replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        replaced.append(Path(dst).name)
+        real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    await repo.append_entry(USER, entry(date(2024, 2, 20)))
+
+    assert replaced == ["entries-2024-02.json"]
+    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in user_dir.iterdir()}
+    assert after.keys() == before.keys()
+    for name in before:
+        if name == "entries-2024-02.json":
+            assert after[name] != before[name]
+        else:
+            assert after[name] == before[name], name
+
+    replaced.clear()
+    await repo.append_entry(USER, entry(date(2025, 1, 1)))
+    assert replaced == ["entries-2025-01.json"]
+
+
+def _valid_month_bytes(repo: TinyDBRepository) -> bytes:
+    return (repo.user_dir(USER) / "entries-2024-01.json").read_bytes()
+
+
+CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {
+    "garbage bytes": lambda valid: b"\xff\xfe\x00\x13garbage\x80" * 10,
+    "truncated json": lambda valid: valid[: len(valid) // 2],
+    "empty file": lambda valid: b"",
+    "not an object": lambda valid: b"[1, 2, 3]",
+    "docs not an object": lambda valid: json.dumps(
+        {"schema": SCHEMA_VERSION, "table": "entries-2024-01", "docs": []}
+    ).encode(),
+    "missing schema": lambda valid: json.dumps({"table": "entries-2024-01", "docs": {}}).encode(),
+    "future schema": lambda valid: json.dumps(
+        {**json.loads(valid), "schema": SCHEMA_VERSION + 1, "new_field": True}
+    ).encode(),
+    "wrong table name": lambda valid: json.dumps({**json.loads(valid), "table": "entries-1999-01"}).encode(),
+    "document lacks fields": lambda valid: json.dumps(
+        {"schema": SCHEMA_VERSION, "table": "entries-2024-01", "docs": {"1": {"kind": "checkin"}}}
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+async def test_corrupt_month_is_quarantined_and_reported_once(
+    repo: TinyDBRepository,
+    data_dir: Path,
+    corruption: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    written = await populate(repo)
+    other_written = await populate(repo, user_id=USER + 1)
+    await repo.close()
+    user_dir = repo.user_dir(USER)
+    bad = CORRUPTIONS[corruption](_valid_month_bytes(repo))
+    (user_dir / "entries-2024-01.json").write_bytes(bad)
+
+    fresh = TinyDBRepository(data_dir)
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        remaining = await fresh.list_entries(USER)
+
+    # The damaged month is gone from view, the other months and the profile are intact.
+    assert remaining == [e for e in written if e.local_date.month != 1]
+    assert await fresh.get_profile(USER) is not None
+    assert not (user_dir / "entries-2024-01.json").exists()
+
+    # Moved aside byte for byte, with a UTC timestamp.
+    moved = list((user_dir / "quarantine").iterdir())
+    assert len(moved) == 1
+    assert re.fullmatch(r"entries-2024-01\.json\.\d{8}T\d{6}Z", moved[0].name)
+    assert moved[0].read_bytes() == bad
+
+    # One warning naming the moved path, and never the content.
+    warnings = [r for r in caplog.records if r.name == "bot.storage" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert str(moved[0]) in warnings[0].getMessage()
+    assert SECRET not in caplog.text
+
+    assert await fresh.take_damage_report(USER) == ["entries-2024-01.json"]
+    assert await fresh.take_damage_report(USER) == []
+
+    # Other users are unaffected.
+    assert await fresh.list_entries(USER + 1) == other_written
+    assert await fresh.take_damage_report(USER + 1) == []
+
+    # Writing the damaged month again starts a new file and leaves the quarantined one alone.
+    new = entry(date(2024, 1, 5))
+    await fresh.append_entry(USER, new)
+    assert new in await fresh.list_entries(USER, start=date(2024, 1, 1), end=date(2024, 1, 31))
+    assert moved[0].read_bytes() == bad
+    await fresh.close()
+
+    # Nothing is reported again after a restart.
+    assert await TinyDBRepository(data_dir).take_damage_report(USER) == []
+
+
+async def test_damage_is_detected_by_the_report_itself(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    (repo.user_dir(USER) / "profile.json").write_bytes(b"{not json")
+    fresh = TinyDBRepository(data_dir)
+    assert await fresh.take_damage_report(USER) == ["profile.json"]
+    assert await fresh.get_profile(USER) is None
+    assert len(await fresh.list_entries(USER)) == 6
+
+
+async def test_two_quarantines_in_the_same_second_do_not_collide(
+    repo: TinyDBRepository, data_dir: Path
+) -> None:
+    await populate(repo)
+    for _ in range(2):
+        (repo.user_dir(USER) / "profile.json").write_bytes(b"{not json")
+        assert await TinyDBRepository(data_dir).take_damage_report(USER) == ["profile.json"]
+    assert len(list((repo.user_dir(USER) / "quarantine").iterdir())) == 2
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+@pytest.mark.parametrize("operation", ["append_entry", "save_profile"])
+async def test_failed_write_raises_and_changes_nothing(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch, failing: str, operation: str
+) -> None:
+    written = await populate(repo)
+    profile = await repo.get_profile(USER)
+    before = snapshot(data_dir)
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, failing, disk_full)
+    new_entry = entry(date(2024, 2, 20), "lost")
+    new_profile = Profile(user_id=USER, timezone="Asia/Tokyo", created_at=T0)
+    pending = (
+        repo.append_entry(USER, new_entry) if operation == "append_entry" else repo.save_profile(new_profile)
+    )
+    with pytest.raises(StorageError) as caught:
+        await pending
+    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.__cause__.errno == errno.ENOSPC
+    monkeypatch.undo()
+
+    # Disk and what we read back are exactly the state before the failed write.
+    assert snapshot(data_dir) == before
+    assert await repo.list_entries(USER) == written
+    assert await repo.get_profile(USER) == profile
+    assert await TinyDBRepository(data_dir).list_entries(USER) == written
+
+    # Once the fault is gone, writes work again.
+    await repo.append_entry(USER, new_entry)
+    await repo.save_profile(new_profile)
+    assert new_entry in await repo.list_entries(USER)
+    assert await repo.get_profile(USER) == new_profile
+    fresh = TinyDBRepository(data_dir)
+    assert new_entry in await fresh.list_entries(USER)
+    assert await fresh.get_profile(USER) == new_profile
+
+
+async def test_failed_first_write_of_a_new_user(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(StorageError):
+        await repo.append_entry(USER, entry(date(2024, 1, 1)))
+    monkeypatch.undo()
+    assert await repo.list_entries(USER) == []
+    assert snapshot(data_dir) == {}
+
+
+async def test_stale_temp_files_are_ignored_and_removed(repo: TinyDBRepository, data_dir: Path) -> None:
+    written = await populate(repo)
+    await repo.close()
+    user_dir = repo.user_dir(USER)
+    stale = [user_dir / ".entries-2024-01.json.0123456789ab.tmp", user_dir / ".profile.json.deadbeef0000.tmp"]
+    stale[0].write_bytes(b'{"schema":1,"table":"entries-2024-01","docs":{"1":')  # torn write
+    stale[1].write_bytes(b"")
+
+    fresh = TinyDBRepository(data_dir)
+    assert await fresh.list_entries(USER) == written
+    assert await fresh.take_damage_report(USER) == []
+    assert not any(p.exists() for p in stale)
+    assert not (user_dir / "quarantine").exists()
+
+
+async def test_unknown_user_leaves_no_trace(repo: TinyDBRepository, data_dir: Path) -> None:
+    assert await repo.get_profile(USER) is None
+    assert await repo.list_entries(USER) == []
+    assert (await repo.export_user(USER))["profile"] is None
+    assert await repo.take_damage_report(USER) == []
+    await repo.delete_user(USER)
+    assert list(data_dir.parent.iterdir()) == []  # not even the data directory
+
+    await populate(repo, user_id=USER + 1)  # same shard exists now, still nothing for USER
+    assert await repo.get_profile(USER) is None
+    assert not repo.user_dir(USER).exists()
+
+
+async def test_delete_removes_the_directory(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    await populate(repo, user_id=USER + 1000)  # same shard
+    (repo.user_dir(USER) / "profile.json").write_bytes(b"junk")
+    await TinyDBRepository(data_dir).take_damage_report(USER)  # now has quarantine/
+    assert (repo.user_dir(USER) / "quarantine").is_dir()
+
+    await repo.delete_user(USER)
+    shard = repo.user_dir(USER).parent
+    assert not repo.user_dir(USER).exists()
+    assert sorted(p.name for p in shard.iterdir()) == [str(USER + 1000)]
+    assert await TinyDBRepository(data_dir).list_entries(USER) == []
+    assert len(await repo.list_entries(USER + 1000)) == 6
+
+
+async def test_interrupted_delete_is_finished_later(repo: TinyDBRepository) -> None:
+    await populate(repo)
+    shard = repo.user_dir(USER).parent
+    leftover = shard / f".{USER + 1000}.0123456789ab.deleting"
+    leftover.mkdir()
+    (leftover / "profile.json").write_bytes(b"{}")
+    await repo.delete_user(USER)
+    assert list(shard.iterdir()) == []
+
+
+async def test_lru_eviction_keeps_data_correct(data_dir: Path) -> None:
+    repo = TinyDBRepository(data_dir, cache_size=2)
+    users = list(range(1, 6))
+    for user_id in users:
+        await repo.append_entry(user_id, entry(date(2024, 1, 1), f"user {user_id}"))
+    for _ in range(2):
+        for user_id in users:
+            await repo.append_entry(user_id, entry(date(2024, 1, 2), f"user {user_id} again"))
+    for user_id in users:
+        texts = [e.data["text"] for e in await repo.list_entries(user_id)]
+        assert texts == [f"user {user_id}"] + [f"user {user_id} again"] * 2
+
+
+def test_cache_size_must_be_positive(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="cache_size"):
+        TinyDBRepository(data_dir, cache_size=0)
