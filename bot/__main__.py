@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -11,48 +10,12 @@ from telegram import Update
 
 from bot import __version__
 from bot.app import build_application
-from bot.config import Config, ConfigError, Secret, load_config
+from bot.config import ConfigError, load_config
+from bot.logs import configure_logging
 from bot.services import Services
 from bot.storage.tinydb_store import TinyDBRepository
 
 EXIT_CONFIG = 2
-# Minimum levels for libraries, whatever the configured level: httpx logs request URLs
-# (which contain the token) at INFO, and PTB logs every request and update payload
-# (what users wrote) at DEBUG.
-LIBRARY_FLOORS = {
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
-    "apscheduler": logging.WARNING,
-    "telegram": logging.INFO,
-}
-
-
-class RedactSecrets(logging.Filter):
-    """Replace the token wherever it appears in a record, including formatted tracebacks."""
-
-    def __init__(self, secret: Secret) -> None:
-        super().__init__()
-        self._secret = secret.reveal()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._secret in message:
-            record.msg, record.args = message.replace(self._secret, "<token>"), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._secret, "<token>")
-        return True
-
-
-def configure_logging(config: Config) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(config.token))
-    logging.basicConfig(level=config.log_level, handlers=[handler], force=True)
-    root_level = logging.getLogger().level
-    for name, floor in LIBRARY_FLOORS.items():
-        logging.getLogger(name).setLevel(max(floor, root_level))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -38,7 +38,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "First, your time zone, so reminders come at your local time.\n\n"
             "Tap <b>{button}</b> below (used once to find your zone; the location "
             "itself is not kept), or type a city (<code>Berlin</code>), a zone "
-            "(<code>Europe/Berlin</code>) or an offset (<code>+3</code>, <code>UTC-05:30</code>)."
+            "(<code>Europe/Berlin</code>) or an offset (<code>+3</code>, <code>UTC-5</code>)."
         ),
         "button_share_location": "📍 Share my location",
         "button_keep_zone": "Use {zone}",

@@ -127,7 +127,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
         load_config(str(tmp_path), {"TELEGRAM_BOT_TOKEN": TOKEN})
     binary = tmp_path / "bin.toml"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(ConfigError, match="not UTF-8|not valid TOML"):
+    with pytest.raises(ConfigError, match=r"not UTF-8|not valid TOML"):
         load_config(str(binary), {"TELEGRAM_BOT_TOKEN": TOKEN})
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import errno
 import json
 import logging
+import operator
 import os
 import re
 import stat
@@ -18,7 +20,7 @@ import pytest
 
 from bot.domain.models import Entry, Profile
 from bot.storage import SCHEMA_VERSION, StorageError
-from bot.storage.tinydb_store import TinyDBRepository
+from bot.storage.tinydb_store import FrozenDoc, PartitionedAtomicStorage, TinyDBRepository
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 USER = 42
@@ -111,7 +113,7 @@ async def test_every_file_is_compact_json_with_schema(repo: TinyDBRepository) ->
         assert document["schema"] == SCHEMA_VERSION
         assert document["table"] == path.stem
         assert isinstance(document["docs"], dict) and document["docs"]
-        assert b"\n" not in raw and b": " not in raw
+        assert raw == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     assert "ünïcødé ✓".encode() in (repo.user_dir(USER) / "entries-2024-01.json").read_bytes()
 
 
@@ -407,3 +409,74 @@ async def test_lru_eviction_keeps_data_correct(data_dir: Path) -> None:
 def test_cache_size_must_be_positive(data_dir: Path) -> None:
     with pytest.raises(ValueError, match="cache_size"):
         TinyDBRepository(data_dir, cache_size=0)
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_storage_finds_changed_tables_by_identity(tmp_path: Path) -> None:
+    """The TinyDB write protocol: a new dict object under a name means that table changed."""
+    directory = tmp_path / "user"
+    storage = PartitionedAtomicStorage(directory)
+    data = storage.read()
+    assert data == {}
+    assert not directory.exists()
+
+    jan = entry(date(2024, 1, 1)).to_dict()
+    data["entries-2024-01"] = {"1": jan}
+    storage.write(data)
+    first_inode = _inode(directory / "entries-2024-01.json")
+
+    data = storage.read()
+    data["profile"] = {"1": Profile(user_id=USER, created_at=T0).to_dict()}
+    storage.write(data)
+    assert _inode(directory / "entries-2024-01.json") == first_inode  # untouched
+    assert (directory / "profile.json").exists()
+
+    data = storage.read()
+    data["entries-2024-01"] = {**data["entries-2024-01"], "2": entry(date(2024, 1, 2)).to_dict()}
+    storage.write(data)
+    assert _inode(directory / "entries-2024-01.json") != first_inode
+    assert len(json.loads((directory / "entries-2024-01.json").read_bytes())["docs"]) == 2
+
+    data = storage.read()
+    del data["entries-2024-01"]
+    storage.write(data)
+    assert sorted(p.name for p in directory.iterdir()) == ["profile.json"]
+
+    reloaded = PartitionedAtomicStorage(directory).read()
+    assert reloaded == {"profile": data["profile"]}
+
+
+def test_stored_entry_documents_cannot_change_in_place(tmp_path: Path) -> None:
+    """Entry bytes are re-used while the document object is the same, so in-place edits must fail."""
+    storage = PartitionedAtomicStorage(tmp_path / "user")
+    data = storage.read()
+    data["entries-2024-01"] = {"1": entry(date(2024, 1, 1)).to_dict()}
+    storage.write(data)
+    doc = storage.read()["entries-2024-01"]["1"]
+    assert isinstance(doc, FrozenDoc)
+    for mutate in (
+        lambda: doc.__setitem__("kind", "x"),
+        lambda: doc.__delitem__("kind"),
+        lambda: doc.update(kind="x"),
+        lambda: doc.pop("kind"),
+        lambda: doc.popitem(),
+        lambda: operator.ior(doc, {"kind": "x"}),
+        lambda: doc.setdefault("new", 1),
+        doc.clear,
+    ):
+        with pytest.raises(TypeError, match="immutable"):
+            mutate()
+    assert PartitionedAtomicStorage(tmp_path / "user").read()["entries-2024-01"]["1"]["kind"] == "checkin"
+
+
+async def test_many_users_of_one_shard_concurrently(repo: TinyDBRepository) -> None:
+    """New users sharing a shard directory are created, then deleted, all at once."""
+    users = [7 + 1000 * i for i in range(20)]
+    await asyncio.gather(*(repo.append_entry(u, entry(date(2024, 1, 1), f"user {u}")) for u in users))
+    for user_id in users:
+        assert [e.data["text"] for e in await repo.list_entries(user_id)] == [f"user {user_id}"]
+    await asyncio.gather(*(repo.delete_user(u) for u in users))
+    assert list(repo.user_dir(users[0]).parent.iterdir()) == []

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -91,15 +91,62 @@ def _normalised(record: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _encode(name: str, docs: Mapping[str, Any]) -> bytes:
-    """The bytes of one table file: compact UTF-8 JSON with schema and table name."""
-    document = {"schema": SCHEMA_VERSION, "table": name, "docs": docs}
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON for one value."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         # Lone surrogates (possible from a JSON "\ud800" escape) cannot be UTF-8: escape them.
-        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("ascii")
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def _file_bytes(name: str, members: list[bytes]) -> bytes:
+    """A table file from its encoded `"doc_id":{...}` members.
+
+    Byte for byte what `json.dumps({"schema": ..., "table": name, "docs": docs},
+    ensure_ascii=False, separators=(",", ":"))` gives, without re-encoding every document.
+    """
+    header = b'{"schema":%d,"table":%s,"docs":{' % (SCHEMA_VERSION, _encode_json(name))
+    return header + b",".join(members) + b"}}"
+
+
+class FrozenDoc(dict[str, Any]):
+    """A stored entry document, which must never change in place.
+
+    Entries are append-only and the storage re-uses each document's encoded bytes while
+    the document object is unchanged, so an in-place edit would silently not be written.
+    Refuse it loudly instead (store a new dict object to change a document).
+    """
+
+    __slots__ = ()
+
+    def _refuse(self) -> NoReturn:
+        raise TypeError("stored entry documents are immutable; replace the document instead")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._refuse()
+
+    def __delitem__(self, key: str) -> None:
+        self._refuse()
+
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override,misc]
+        self._refuse()
+
+    def clear(self) -> None:
+        self._refuse()
+
+    def pop(self, *args: Any) -> Any:
+        self._refuse()
+
+    def popitem(self) -> tuple[str, Any]:
+        self._refuse()
+
+    def setdefault(self, *args: Any) -> Any:
+        self._refuse()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse()
 
 
 def _migrate(document: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +219,19 @@ def _make_dirs(path: Path) -> None:
         _fsync_dir(directory.parent)
 
 
+def _remove_tree(path: str) -> None:
+    """`shutil.rmtree` that tolerates another thread removing the same tree concurrently."""
+    for _ in range(5):
+        try:
+            shutil.rmtree(path)
+        except FileNotFoundError:
+            if not os.path.lexists(path):
+                return
+        else:
+            return
+    shutil.rmtree(path)
+
+
 def _atomic_write(directory: Path, filename: str, payload: bytes) -> None:
     """Replace `directory/filename` with `payload` so readers see old or new, never a mix.
 
@@ -196,6 +256,10 @@ def _atomic_write(directory: Path, filename: str, payload: bytes) -> None:
         raise
 
 
+Members = dict[str, tuple[FrozenDoc, bytes]]
+"""doc_id -> (document object, its encoded `"doc_id":{...}` bytes)."""
+
+
 class PartitionedAtomicStorage(Storage):
     """TinyDB storage keeping each table in its own atomically replaced JSON file.
 
@@ -212,6 +276,8 @@ class PartitionedAtomicStorage(Storage):
         self._on_damage = on_damage
         self._data: Tables | None = None
         self._written: Tables = {}
+        # entries table -> its documents' encoded bytes, for months written by this process
+        self._members: dict[str, Members] = {}
 
     @property
     def directory(self) -> Path:
@@ -227,16 +293,16 @@ class PartitionedAtomicStorage(Storage):
 
     def write(self, data: Tables) -> None:
         """Durably write the tables that changed since the last read/write."""
+        changed = [name for name, docs in data.items() if self._written.get(name) is not docs]
+        removed = [name for name in self._written if name not in data]
         try:
-            changed = [name for name, docs in data.items() if self._written.get(name) is not docs]
-            removed = [name for name in self._written if name not in data]
-            if changed or removed:
-                for name in changed:
-                    if not _TABLE_NAME.fullmatch(name):
-                        raise ValueError(f"unexpected table name {name!r}")
-                payloads = [(name, _encode(name, data[name])) for name in changed]
+            for name in changed:
+                if not _TABLE_NAME.fullmatch(name):
+                    raise ValueError(f"unexpected table name {name!r}")
+            encoded = {name: self._encode(name, data[name]) for name in changed}
+            if encoded or removed:
                 _make_dirs(self._dir)
-                for name, payload in payloads:
+                for name, (payload, _) in encoded.items():
                     _atomic_write(self._dir, f"{name}.json", payload)
                 for name in removed:
                     with contextlib.suppress(FileNotFoundError):
@@ -246,9 +312,35 @@ class PartitionedAtomicStorage(Storage):
             # TinyDB already changed the cached dict in place: forget it and re-read the truth.
             self._data = None
             self._written = {}
+            self._members = {}
             raise
+        for name, (_, members) in encoded.items():
+            if members is not None:
+                self._members[name] = members
+        for name in removed:
+            self._members.pop(name, None)
         self._data = data
         self._written = dict(data)
+
+    def _encode(self, name: str, docs: dict[str, Any]) -> tuple[bytes, Members | None]:
+        """The file bytes of a table and, for an entries table, the per-document bytes to keep.
+
+        Entry documents are frozen and encoded once; rewriting a month encodes only the new
+        ones, so the CPU cost of an append does not grow with the month's length.
+        """
+        if _table_month(name) is None:
+            plain = [_encode_json(doc_id) + b":" + _encode_json(doc) for doc_id, doc in docs.items()]
+            return _file_bytes(name, plain), None
+        previous = self._members.get(name, {})
+        members: Members = {}
+        for doc_id, doc in docs.items():
+            cached = previous.get(doc_id)
+            if cached is None or cached[0] is not doc:
+                frozen = doc if isinstance(doc, FrozenDoc) else FrozenDoc(doc)
+                docs[doc_id] = frozen  # replacing a value keeps the dict's size: safe while iterating
+                cached = (frozen, _encode_json(doc_id) + b":" + _encode_json(frozen))
+            members[doc_id] = cached
+        return _file_bytes(name, [member for _, member in members.values()]), members
 
     def close(self) -> None:
         """Nothing to release: no file stays open between calls."""
@@ -276,9 +368,13 @@ class PartitionedAtomicStorage(Storage):
             with open(item.path, "rb") as handle:
                 raw = handle.read()
             try:
-                tables[table] = _decode(table, raw)
+                docs = _decode(table, raw)
             except CorruptFileError as exc:
                 self._quarantine(name, str(exc))
+                continue
+            if _table_month(table) is not None:
+                docs = {doc_id: FrozenDoc(doc) for doc_id, doc in docs.items()}
+            tables[table] = docs
         if swept:
             _fsync_dir(self._dir)
         return tables
@@ -492,21 +588,22 @@ class TinyDBRepository(Repository):
         }
 
     def _delete_user(self, user_id: int) -> None:
-        """Rename the directory away first (atomic), then remove it, so a crash never leaves half a user."""
+        """Rename the directory away (atomic), then remove it, so a crash never leaves half a user."""
         self._forget(user_id)
         with self._global_lock:
             self._damage.pop(user_id, None)
         directory = self.user_dir(user_id)
         shard = directory.parent
         if os.path.lexists(directory):
-            doomed = shard / f".{user_id}.{secrets.token_hex(6)}.deleting"
-            os.replace(directory, doomed)
+            os.replace(directory, shard / f".{user_id}.{secrets.token_hex(6)}.deleting")
             _fsync_dir(shard)
-        if shard.is_dir():
-            # Also finish deletions of this shard that a crash interrupted.
-            for item in os.scandir(shard):
-                if item.name.startswith(".") and item.name.endswith(".deleting"):
-                    shutil.rmtree(item.path)
+        if not shard.is_dir():
+            return
+        # Remove ours, and finish any deletion in this shard that a crash interrupted.
+        doomed = [item.path for item in os.scandir(shard) if item.name.endswith(".deleting")]
+        for path in doomed:
+            _remove_tree(path)
+        if doomed:
             _fsync_dir(shard)
 
     def _take_damage_report(self, user_id: int) -> list[str]:

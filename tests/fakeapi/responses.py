@@ -519,8 +519,25 @@ def build_message(
         ),
     ).to_dict()
     message.update({k: v for k, v in extra.items() if v is not None})
-    # Round-trip through PTB so that a wrong shape fails loudly here rather than in the bot.
-    return Message.de_json(message, None).to_dict()
+    return message_json(message)
+
+
+_FALSE_DEFAULT_FLAGS = (
+    "delete_chat_photo",
+    "group_chat_created",
+    "supergroup_chat_created",
+    "channel_chat_created",
+)
+
+
+def message_json(message: Mapping[str, Any]) -> JSON:
+    """Canonical Message JSON: round-tripped through ``telegram.Message`` (a wrong shape fails
+    loudly here rather than in the bot), minus the ``false`` service flags Telegram never sends."""
+    data = Message.de_json(dict(message), None).to_dict()
+    for flag in _FALSE_DEFAULT_FLAGS:
+        if data.get(flag) is False:
+            del data[flag]
+    return data
 
 
 def build_callback_query(
@@ -861,8 +878,10 @@ class FakeBotAPI:
         bot_username: str = "fake_test_bot",
         bot_first_name: str = "Fake Test Bot",
         strict_ampersand: bool = True,
+        strict_chats: bool = False,
     ) -> None:
         self.token = token
+        self.strict_chats = strict_chats
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
         self.strict_ampersand = strict_ampersand
@@ -1207,7 +1226,11 @@ class FakeBotAPI:
             self._chats[int(chat["id"])] = dict(chat)
 
     def chat(self, chat_id: int | str) -> JSON:
-        """The chat for ``chat_id`` (int or ``@username``); unknown positive ids become private chats."""
+        """The chat for ``chat_id`` (int or ``@username``).
+
+        Unknown positive ids become private chats unless ``strict_chats`` (then, like Telegram
+        for users who never started the bot: 400 "chat not found").
+        """
         with self._cond:
             if isinstance(chat_id, str) and chat_id.startswith("@"):
                 for chat in self._chats.values():
@@ -1219,7 +1242,7 @@ class FakeBotAPI:
             except (TypeError, ValueError):
                 raise bad_request("chat not found") from None
             if cid not in self._chats:
-                if cid <= 0:
+                if cid <= 0 or self.strict_chats:
                     raise bad_request("chat not found")
                 self._chats[cid] = private_chat(user_dict(cid, f"User {cid}"))
             return self._chats[cid]
@@ -1269,7 +1292,7 @@ class FakeBotAPI:
                 raise AssertionError(f"no user message {message_id} in chat {chat_id}")
             message = {**stored.message, "text": text, "edit_date": now_ts()}
             message["entities"] = command_entities(text)
-            message = Message.de_json(message, None).to_dict()
+            message = message_json(message)
             stored.message = message
             if queue:
                 self.add_update(kind, message)
@@ -1698,7 +1721,7 @@ def _apply_edit(
     if markup and "inline_keyboard" in markup:
         message["reply_markup"] = InlineKeyboardMarkup.de_json(dict(markup), None).to_dict()
     message["edit_date"] = now_ts()
-    message = Message.de_json(message, None).to_dict()
+    message = message_json(message)
     api._record_output(method, message, markup, params, edited=True)
     return message
 

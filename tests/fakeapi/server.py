@@ -21,6 +21,7 @@ import logging
 import re
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -132,6 +133,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # idle keep-alive connections
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: _HTTPServer
 
     def setup(self) -> None:
@@ -178,6 +180,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _dispatch(self) -> None:
+        with self.server.fake._in_flight():
+            self._dispatch_request()
+
+    def _dispatch_request(self) -> None:
         fake = self.server.fake
         api = fake.api
         url = urlsplit(self.path)
@@ -263,7 +269,8 @@ class FakeTelegramServer:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._conn_lock = threading.Lock()
+        self._conn_lock = threading.Condition()
+        self._active = 0
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -277,7 +284,7 @@ class FakeTelegramServer:
         self._port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             name=f"fake-telegram-{self._port}",
             daemon=True,
         )
@@ -293,7 +300,8 @@ class FakeTelegramServer:
         self.api.close()
         httpd.shutdown()
         httpd.server_close()
-        with self._conn_lock:
+        with self._conn_lock:  # let answers to released long polls go out first
+            self._conn_lock.wait_for(lambda: self._active == 0, timeout=2)
             connections = list(self._connections)
         for conn in connections:
             with contextlib.suppress(OSError):
@@ -314,6 +322,17 @@ class FakeTelegramServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        with self._conn_lock:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._conn_lock:
+                self._active -= 1
+                self._conn_lock.notify_all()
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._conn_lock:

@@ -1,0 +1,1 @@
+"""Test helpers (in-process Bot API, update builders)."""

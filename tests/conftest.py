@@ -1,0 +1,100 @@
+"""Shared fixtures: an in-process Application on the offline request, a movable clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import _post_init, build_application
+from bot.config import Config, Secret
+from bot.services import Services
+from bot.storage import Repository
+from bot.storage.memory import InMemoryRepository
+from bot.storage.tinydb_store import TinyDBRepository
+from tests.auxil.offline import RecordingRequest
+from tests.fakeapi.responses import DEFAULT_TOKEN
+from tests.fakeapi.user import FakeUser
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PTB 22 warns when RetryAfter reads seconds as int; opt into its timedelta API."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@dataclass
+class Clock:
+    """A clock tests can set; handlers read time only through it."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_config(**overrides: Any) -> Config:
+    values: dict[str, Any] = {
+        "token": Secret(DEFAULT_TOKEN),
+        "rate_limit": False,
+        "timezone": "UTC",
+        "morning": time(7, 30),
+        "evening": time(21, 0),
+    }
+    values.update(overrides)
+    return Config(**values)
+
+
+class Harness:
+    """A real Application fed through the offline request: updates in, recorded calls out."""
+
+    def __init__(self, repo: Repository, clock: Clock, **config: Any) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.request = RecordingRequest()
+        self.services = Services(config=make_config(**config), repo=repo, clock=clock)
+        self.app = build_application(self.services, request=self.request, get_updates_request=self.request)
+        self._offset = 0
+
+    async def __aenter__(self) -> Harness:
+        await self.app.initialize()
+        await _post_init(self.app)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.shutdown()
+
+    def user(self, user_id: int = 1001, first_name: str = "Noa", **kwargs: Any) -> FakeUser:
+        return self.request.user(user_id, first_name, **kwargs)
+
+    async def pump(self) -> int:
+        """Process every update users have sent, like the poller would; returns how many."""
+        updates: tuple[Update, ...] = await self.app.bot.get_updates(offset=self._offset, timeout=0)
+        for update in updates:
+            self._offset = update.update_id + 1
+            await self.app.process_update(update)
+        return len(updates)
+
+
+HarnessFactory = Callable[..., Harness]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def harness(clock: Clock) -> AsyncIterator[Harness]:
+    async with Harness(InMemoryRepository(), clock) as h:
+        yield h
+
+
+@pytest.fixture
+def disk_repo_factory(tmp_path: Path) -> Callable[[], TinyDBRepository]:
+    return lambda: TinyDBRepository(tmp_path / "data")
