@@ -1,0 +1,109 @@
+"""Run the real bot (`python -m bot`) as a subprocess against a FakeTelegramServer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from tests.fakeapi.server import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+
+
+class BotProcess:
+    """One bot process; its config points at the fake server and a data dir of the test's."""
+
+    def __init__(
+        self, server: FakeTelegramServer, workdir: Path, *, log_level: str = "DEBUG", extra_toml: str = ""
+    ) -> None:
+        self.server = server
+        self.workdir = workdir
+        self.config_path = workdir / "config.toml"
+        self.config_path.write_text(
+            f"""
+[telegram]
+base_url = "{server.base_url}"
+base_file_url = "{server.base_file_url}"
+[storage]
+data_dir = "{workdir / "data"}"
+[logging]
+level = "{log_level}"
+{extra_toml}
+""",
+            encoding="utf-8",
+        )
+        self.log_path = workdir / "bot.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        """Start the process and wait until it polls for updates."""
+        polls_before = len(self.server.calls("getUpdates"))
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": self.server.token,
+            "PYTHONPATH": str(ROOT),
+            "PTB_TIMEDELTA": "true",
+        }
+        env.pop("CHECKIN_BOT_CONFIG", None)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; we poll below
+                [sys.executable, "-m", "bot", "--config", str(self.config_path)],
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.starts += 1
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+        while len(self.server.calls("getUpdates")) <= polls_before:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.logs()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"bot did not start polling:\n{self.logs()}")
+            await asyncio.sleep(0.05)
+
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every update sent so far was confirmed (processed, then acknowledged)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.server.api.pending_updates():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"updates not confirmed in {timeout}s:\n{self.logs()}")
+            await asyncio.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or power cut."""
+        self._end(signal.SIGKILL)
+
+    def stop(self) -> int:
+        """SIGTERM: the normal way a supervisor stops the bot. Returns the exit code."""
+        return self._end(signal.SIGTERM)
+
+    def _end(self, sig: signal.Signals) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=5)
+
+    def logs(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.kill()
