@@ -31,7 +31,8 @@ async def test_setup_then_kill_and_restart_remembers_everything(
     user = server.user(first_name="Dana", location=TEL_AVIV)
     async with bot:
         commands = server.calls("setMyCommands")
-        assert commands and [c["command"] for c in commands[-1].params["commands"]][0] == "start"
+        assert commands
+        assert commands[-1].params["commands"][0]["command"] == "start"
 
         await user.send("/start")
         await user.wait_for(lambda m: "differentiation" in m.content)
