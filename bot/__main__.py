@@ -36,6 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     configure_logging(config)
     repo = TinyDBRepository(config.data_dir)
+    try:
+        repo.prepare()
+    except OSError as exc:
+        print(
+            f"checkin-bot: config error: 'storage.data_dir' ({config.data_dir}) must be a writable "
+            f"directory: {exc.strerror or type(exc).__name__}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     app = build_application(Services(config=config, repo=repo))
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

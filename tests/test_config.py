@@ -179,3 +179,14 @@ def test_process_unreadable_config_path(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "--config", str(tmp_path / "missing.toml"), env={"TELEGRAM_BOT_TOKEN": TOKEN})
     assert result.returncode == 2
     assert "missing.toml does not exist" in result.stderr
+
+
+def test_process_unusable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    config = write(tmp_path, f'[storage]\ndata_dir = "{blocker}"\n')
+    result = run_bot(tmp_path, "--config", config, env={"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "'storage.data_dir'" in lines[0] and "writable directory" in lines[0]

@@ -415,7 +415,7 @@ class TinyDBRepository(Repository):
     are serialised. Open user databases live in an LRU of `cache_size` users.
     """
 
-    def __init__(self, data_dir: Path, *, cache_size: int = 2048) -> None:
+    def __init__(self, data_dir: Path, *, cache_size: int = 256) -> None:
         if cache_size < 1:
             raise ValueError("cache_size must be at least 1")
         self._data_dir = Path(data_dir)
@@ -424,6 +424,17 @@ class TinyDBRepository(Repository):
         self._user_locks: dict[int, threading.Lock] = {}
         self._open: OrderedDict[int, TinyDB] = OrderedDict()
         self._damage: dict[int, list[str]] = {}
+
+    def prepare(self) -> None:
+        """Create the data directory (0700) and prove it is writable; OSError if not.
+
+        Called once at start so a wrong `storage.data_dir` stops the bot with a clear
+        message instead of failing on the first person's first answer.
+        """
+        users = self._data_dir / "users"
+        _make_dirs(users)
+        _atomic_write(users, ".write-probe", b"")
+        os.unlink(users / ".write-probe")
 
     def user_dir(self, user_id: int) -> Path:
         """Where the user's files live (sharded so no directory grows past ~1000 names)."""
