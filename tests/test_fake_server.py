@@ -43,12 +43,6 @@ from tests.fakeapi.server import FakeTelegramServer, parse_multipart
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """RetryAfter.__init__ reads ``.retry_after``, which warns (= fails here) unless opted in."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
 def server() -> Iterator[FakeTelegramServer]:
     with FakeTelegramServer() as srv:

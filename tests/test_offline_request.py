@@ -23,12 +23,6 @@ from tests.auxil.offline import RecordingRequest, make_callback_update, make_mes
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """RetryAfter.__init__ reads ``.retry_after``, which warns (= fails here) unless opted in."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text("<b>Welcome</b>", parse_mode="HTML", reply_markup=KEYBOARD)
