@@ -28,6 +28,7 @@ class Profile:
     language: str = "en"
     active: bool = True
     onboarded: bool = False
+    interests: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class Profile:
             "language": self.language,
             "active": self.active,
             "onboarded": self.onboarded,
+            "interests": list(self.interests),
             "created_at": self.created_at.isoformat(),
         }
 
@@ -52,6 +54,7 @@ class Profile:
             language=raw.get("language", "en"),
             active=bool(raw.get("active", True)),
             onboarded=bool(raw.get("onboarded", False)),
+            interests=[str(name) for name in raw.get("interests", [])],
             created_at=datetime.fromisoformat(raw["created_at"]),
         )
 

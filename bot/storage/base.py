@@ -7,6 +7,7 @@ loop, and a method that returns has made its change durable.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -58,6 +59,29 @@ class Repository(ABC):
 
         Lets the bot tell the user once that part of their history could not be read.
         """
+
+    @abstractmethod
+    def iter_profiles(self) -> AsyncIterator[Profile]:
+        """Every stored profile, read in batches (rebuilding schedules at start).
+
+        Must be cheap for 100k users: it may not open each user's history.
+        """
+
+    @abstractmethod
+    async def get_draft(self, user_id: int) -> dict[str, Any] | None:
+        """The user's unfinished guided flow (answers so far), or None."""
+
+    @abstractmethod
+    async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
+        """Create or replace the draft; durable on return, so nothing typed is lost."""
+
+    @abstractmethod
+    async def clear_draft(self, user_id: int) -> None:
+        """Remove the draft (the flow completed or was discarded); no error if there is none."""
+
+    @abstractmethod
+    async def users_with_drafts(self) -> list[int]:
+        """Ids of users who have a draft (restoring writing timers at start); cheap for 100k users."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; the default has none."""
