@@ -21,14 +21,30 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.handlers import basic, data, setup
+from bot.domain.flows import COMMAND_FLOWS, FLOWS
+from bot.handlers import basic, data, flows, setup
 from bot.handlers.common import SERVICES_KEY, services
 from bot.services import Services
 from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
 
 logger = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "settings", "privacy", "export", "delete", "cancel", "help")
+MENU_COMMANDS = (
+    "checkin",
+    "pages",
+    "selfexam",
+    "boundary",
+    "boundaries",
+    "interests",
+    "did",
+    "settings",
+    "privacy",
+    "export",
+    "delete",
+    "cancel",
+    "help",
+    "start",
+)
 RATE_LIMIT_RETRIES = 3
 DAMAGE_NOTICE_GROUP = 10
 
@@ -44,6 +60,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for language in TEXTS:
         if language != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
+    await flows.restore(app)
     logger.info("Started as @%s", me.username)
 
 
@@ -82,6 +99,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     app.bot_data[SERVICES_KEY] = svc
+    app.bot_data[flows.RUNTIME_KEY] = flows.FlowRuntime()
     register_handlers(app)
     return app
 
@@ -89,11 +107,19 @@ def build_application(
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Handlers for private chats; elsewhere the bot only points people to a private chat."""
     private = filters.ChatType.PRIVATE
+    in_flow = flows.InFlow(app.bot_data[flows.RUNTIME_KEY])
     commands: dict[str, Any] = {
         "start": setup.start,
         "settings": setup.settings,
         "remind": setup.settings,
-        "cancel": setup.cancel,
+        "cancel": flows.cancel,
+        "skip": flows.skip_command,
+        "back": flows.back_command,
+        "done": flows.done_command,
+        "boundaries": flows.boundaries_command,
+        "interests": flows.interests_command,
+        "did": flows.did_command,
+        **{name: flows.start_command(FLOWS[name]) for name in COMMAND_FLOWS},
         "help": basic.help_command,
         "privacy": basic.privacy,
         "export": data.export,
@@ -106,8 +132,17 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(setup.on_confirm, pattern=f"^{setup.CONFIRM_DATA}$"))
     app.add_handler(CallbackQueryHandler(setup.on_settings_done, pattern=f"^{setup.SETTINGS_DONE_DATA}$"))
     app.add_handler(CallbackQueryHandler(data.on_delete_button, pattern=r"^delete:"))
+    app.add_handler(CallbackQueryHandler(flows.on_button, pattern=r"^f:"))
+    app.add_handler(CallbackQueryHandler(flows.on_decision, pattern=r"^fc:"))
+    app.add_handler(CallbackQueryHandler(flows.on_switch, pattern=r"^fs:"))
+    app.add_handler(CallbackQueryHandler(flows.on_share_button, pattern=r"^bd:"))
+    app.add_handler(CallbackQueryHandler(flows.on_interest_button, pattern=r"^in:"))
+    app.add_handler(CallbackQueryHandler(flows.on_start_button, pattern=r"^start:"))
     app.add_handler(CallbackQueryHandler(basic.on_unknown_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))
+    message = private & filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(message & in_flow & filters.TEXT, flows.on_text))
+    app.add_handler(MessageHandler(message & in_flow & ~filters.LOCATION, flows.on_non_text))
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, setup.on_text))
     app.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & filters.LOCATION, setup.on_location)

@@ -63,6 +63,11 @@ class Config:
     evening: time = time(21, 0)
     log_level: str = "INFO"
     admin_ids: frozenset[int] = field(default_factory=frozenset)
+    pages_minutes: float = 10.0
+    pages_goal: int = 750
+    writing_minutes: tuple[float, ...] = (3.0, 5.0)
+    idle_minutes: float = 30.0
+    boundary_follow_up_days: int = 3
 
 
 def _expect_str(key: str, value: Any) -> str:
@@ -122,6 +127,24 @@ def _expect_url(key: str, value: Any) -> str:
     return url
 
 
+def _expect_minutes(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 60:
+        raise ConfigError(f"config key '{key}' must be a number of minutes between 0 and 1440, got {value!r}")
+    return float(value)
+
+
+def _expect_minutes_list(key: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise ConfigError(f"config key '{key}' must be a list of 1 to 4 numbers of minutes, like [3, 5]")
+    return tuple(_expect_minutes(key, item) for item in value)
+
+
+def _expect_count(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise ConfigError(f"config key '{key}' must be a whole number from 1 to 100000, got {value!r}")
+    return value
+
+
 # section -> key -> (Config field, validator)
 _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "telegram": {
@@ -138,6 +161,13 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     },
     "logging": {"level": ("log_level", _expect_log_level)},
     "admin": {"user_ids": ("admin_ids", _expect_ids)},
+    "flows": {
+        "pages_minutes": ("pages_minutes", _expect_minutes),
+        "pages_goal": ("pages_goal", _expect_count),
+        "writing_minutes": ("writing_minutes", _expect_minutes_list),
+        "idle_minutes": ("idle_minutes", _expect_minutes),
+        "boundary_follow_up_days": ("boundary_follow_up_days", _expect_count),
+    },
 }
 
 _MISSING_TOKEN = (

@@ -124,7 +124,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "I can't read stickers, photos, voice or files, only text. /help shows what I can do."
         ),
         "hint.free_text": (
-            "I'm here. Guided check-ins are on their way; for now, /help shows what I can do."
+            "I'm here. To write, start an exercise: /checkin for the emotion diary or /pages for "
+            "morning pages. /help shows everything."
         ),
         "hint.unknown_command": "I don't know {command}. /help lists what I can do.",
         "hint.private_only": (
@@ -141,6 +142,13 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # --- help -------------------------------------------------------------------
         "help": (
             "<b>What I can do</b>\n"
+            "/checkin — evening emotion diary\n"
+            "/pages — morning pages, timed free writing\n"
+            "/selfexam — three questions, answered by timed writing\n"
+            "/boundary — put a boundary into words; /boundaries lists them\n"
+            "/interests — your own interests; /did logs time, like <code>/did piano 30m</code>\n"
+            "/encourage — the weekly question about your partner's interests\n"
+            "In an exercise: /skip, /back, /done (ends a writing window), /cancel\n\n"
             "/start — set up, or see your current setup\n"
             "/settings — change your time zone and reminder times\n"
             "/privacy — what is stored and who can see it\n"
@@ -150,12 +158,262 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/help — this list"
         ),
         "command.start": "Set up, or see your setup",
+        "command.checkin": "Evening emotion diary",
+        "command.pages": "Morning pages: timed free writing",
+        "command.selfexam": "Self-examination: three questions",
+        "command.boundary": "Put a boundary into words",
+        "command.boundaries": "Your boundaries",
+        "command.interests": "Your personal interests",
+        "command.did": "Log time on an interest",
         "command.settings": "Time zone and reminder times",
         "command.privacy": "What is stored and who can see it",
         "command.export": "Download all your data",
         "command.delete": "Erase all your data",
         "command.cancel": "Stop the current step",
         "command.help": "What I can do",
+        # --- guided flows: shared ---------------------------------------------------
+        "flow.step_of": "<i>{title} · {number}/{total}</i>",
+        "flow.follow_up": (
+            "Could you say a little more? An example, or how it felt in your body, is plenty."
+        ),
+        "flow.saved_draft": "Kept. Send /{command} whenever you want to go on from here.",
+        "flow.discarded": "Let go. Nothing from this {title} was kept.",
+        "flow.cancel_ask": "Stop the {title} here? You can keep what you've written and continue later.",
+        "flow.button_keep": "Keep it for later",
+        "flow.button_discard": "Discard it",
+        "flow.button_continue": "Continue it",
+        "flow.button_start_new": "Discard it and start",
+        "flow.other_open": (
+            "You have an unfinished <b>{title}</b> from {date}. Continue it, or discard it and "
+            "start the new one?"
+        ),
+        "flow.resumed": "Welcome back to your {title}. Here's where you were:",
+        "flow.idle": (
+            "I've set your {title} aside for now, with everything you wrote. "
+            "Send /{command} when you're ready to continue."
+        ),
+        "flow.passed": "That question has passed.",
+        "flow.no_flow": "There's nothing to {action} right now. /help shows what you can start.",
+        "flow.back_hint": "/back to change your last answer",
+        "flow.optional_hint": "/skip if you'd rather not answer",
+        "flow.hint.empty": "I didn't catch any words. Take your time and write a little.",
+        "flow.hint.scale": "Please pick a number from 1 (a little) to 5 (very strongly).",
+        "flow.hint.choice": "Please use one of the buttons.",
+        "flow.hint.not_optional": (
+            "This one matters for the exercise, so it can't be skipped. A few words are enough."
+        ),
+        "flow.hint.back_first": "This is the first question, so there's nothing to go back to.",
+        "flow.hint.back_writing": "The writing window is open. Send /done to close it first.",
+        "flow.hint.writing_closed": "This writing window has closed.",
+        "flow.hint.flow_done": "This exercise is already complete.",
+        "flow.hint.stale": "That question has passed.",
+        "flow.hint.duration.format": (
+            "Write a duration like <code>40m</code>, <code>1h</code> or <code>1h30</code>."
+        ),
+        "flow.hint.duration.range": "Please give a duration between 1 minute and 24 hours.",
+        "flow.text_only": "I can only read text in an exercise. {again}",
+        "scale.1": "1",
+        "scale.2": "2",
+        "scale.3": "3",
+        "scale.4": "4",
+        "scale.5": "5",
+        "flow.scale_legend": "1 = a little · 5 = very strongly",
+        # --- timed writing ------------------------------------------------------------
+        "writing.started": (
+            "⏱ The clock is running: <b>{minutes} min</b>. Write whatever comes, in as many messages "
+            "as you like; don't edit, don't judge. Send /done if you finish early."
+        ),
+        "writing.times_up": "⏰ Time's up. You wrote <b>{words}</b> words.",
+        "writing.done_early": "Closed. You wrote <b>{words}</b> words.",
+        "writing.empty": "No words this time, and that's all right. Noticing is also practice.",
+        "writing.late_offer": (
+            "Your writing window has closed. Add this message to today's morning pages anyway?"
+        ),
+        "writing.button_add": "Add it",
+        "writing.button_drop": "No, leave it",
+        "writing.added": "Added. Today's pages now have <b>{words}</b> words.",
+        "writing.not_added": "Okay, not added.",
+        "writing.previous": "<i>Last time ({date}) you began with: “{line}”</i>",
+        # --- emotion diary -----------------------------------------------------------
+        "flow.checkin.title": "emotion diary",
+        "flow.checkin.intro": "Let's take a few minutes for how you feel today. One question at a time.",
+        "checkin.family": "Which family of feelings is closest right now? (Or type your own word.)",
+        "checkin.feeling": "Which word fits best? (Or type your own.)",
+        "checkin.intensity": "How strong is it?",
+        "checkin.happened": "What happened that brought this feeling?",
+        "checkin.whose": ("Whose feeling is this? Is it yours, or are you picking up your partner's mood?"),
+        "checkin.expressed": "Did you share this feeling with your partner?",
+        "checkin.expressed_why": "What made that easy or hard?",
+        "checkin.need": "What do you need right now?",
+        "flow.checkin.done": "Saved. 🌿 Thank you for listening to yourself today.\n{streak}",
+        "family.joy": "😊 Joy",
+        "family.calm": "😌 Calm",
+        "family.love": "🤍 Love",
+        "family.sadness": "😢 Sadness",
+        "family.fear": "😟 Fear",
+        "family.anger": "😠 Anger",
+        "family.shame": "😳 Shame",
+        "family.hurt": "💔 Hurt",
+        "feeling.glad": "glad",
+        "feeling.excited": "excited",
+        "feeling.grateful": "grateful",
+        "feeling.proud": "proud",
+        "feeling.playful": "playful",
+        "feeling.relaxed": "relaxed",
+        "feeling.content": "content",
+        "feeling.relieved": "relieved",
+        "feeling.safe": "safe",
+        "feeling.peaceful": "peaceful",
+        "feeling.tender": "tender",
+        "feeling.close": "close",
+        "feeling.caring": "caring",
+        "feeling.desired": "desired",
+        "feeling.warm": "warm",
+        "feeling.sad": "sad",
+        "feeling.lonely": "lonely",
+        "feeling.disappointed": "disappointed",
+        "feeling.tired": "tired",
+        "feeling.empty": "empty",
+        "feeling.anxious": "anxious",
+        "feeling.worried": "worried",
+        "feeling.insecure": "insecure",
+        "feeling.overwhelmed": "overwhelmed",
+        "feeling.tense": "tense",
+        "feeling.irritated": "irritated",
+        "feeling.frustrated": "frustrated",
+        "feeling.resentful": "resentful",
+        "feeling.angry": "angry",
+        "feeling.jealous": "jealous",
+        "feeling.ashamed": "ashamed",
+        "feeling.guilty": "guilty",
+        "feeling.embarrassed": "embarrassed",
+        "feeling.small": "small",
+        "feeling.exposed": "exposed",
+        "feeling.hurt": "hurt",
+        "feeling.rejected": "rejected",
+        "feeling.unseen": "unseen",
+        "feeling.misunderstood": "misunderstood",
+        "feeling.let_down": "let down",
+        "whose.mine": "Mine",
+        "whose.partner": "A reaction to my partner's mood",
+        "whose.both": "Both",
+        "whose.unsure": "Not sure",
+        "expressed.yes": "Yes",
+        "expressed.partly": "Partly",
+        "expressed.no": "No",
+        "expressed.not_relevant": "Not relevant",
+        "streak": "Streak: <b>{days}</b> day(s) in a row.",
+        # --- self-examination --------------------------------------------------------
+        "flow.selfexam.title": "self-examination",
+        "flow.selfexam.intro": (
+            "Three questions about how you stay yourself in your relationship. For each one, "
+            "write freely for a few minutes: examples, feelings, whatever comes. "
+            "A plain yes or no won't tell you much; let the writing wander."
+        ),
+        "selfexam.minutes": "How long would you like for each question?",
+        "minutes.option": "{minutes} min",
+        "selfexam.q1": (
+            "<b>1. Can I tell my partner what I truly feel?</b>\n"
+            "When does it happen? What makes it easier, and what gets in the way?"
+        ),
+        "selfexam.q2": (
+            "<b>2. Do I stay myself when my partner disagrees with me?</b>\n"
+            "When does it happen? What helps me hold on to myself, and what doesn't?"
+        ),
+        "selfexam.q3": (
+            "<b>3. Do I respect my own boundaries, and my partner's?</b>\n"
+            "What do boundaries mean to me? When is this hard, and when is it easy?"
+        ),
+        "selfexam.q1_rating": "How at ease do you feel sharing your true feelings, from 1 to 5?",
+        "selfexam.q2_rating": "How well do you keep your sense of self in disagreement, from 1 to 5?",
+        "selfexam.q3_rating": "How well do you respect both your boundaries, from 1 to 5?",
+        "flow.selfexam.done": (
+            "Saved. That was real work. 🌱 Retake it in a few weeks to see how your answers move."
+        ),
+        # --- morning pages ------------------------------------------------------------
+        "flow.pages.title": "morning pages",
+        "flow.pages.intro": "Good morning. Empty your head onto the page: no topic, no rules.",
+        "pages.write": "Write anything at all. Today's goal is {goal} words.",
+        "flow.pages.done": "Saved: <b>{words}</b> of {goal} words today. {streak}",
+        # --- boundaries -----------------------------------------------------------------
+        "flow.boundary.title": "boundary",
+        "flow.boundary.intro": (
+            "A boundary protects something of yours; it isn't a wall against your partner. "
+            "Let's put one into words."
+        ),
+        "boundary.area": "Where do you need more space or independence?",
+        "area.alone_time": "Time alone",
+        "area.friends": "Friends",
+        "area.work": "Work",
+        "area.money": "Money",
+        "area.space": "Physical space",
+        "area.phone": "Phone",
+        "area.family": "Family",
+        "area.other": "Something else",
+        "boundary.need": "What do you need?",
+        "boundary.when": "When, or in which situations?",
+        "boundary.why": "Why does this matter to you?",
+        "boundary.statement": (
+            "Here's a way to say it:\n\n<b>{statement}</b>\n\nUse it as it is, or type your own version."
+        ),
+        "boundary.template": "I need {need} when {when}, because {why}.",
+        "boundary.button_use": "✅ Use this",
+        "flow.boundary.done": (
+            "Saved. /boundaries shows all of them; mark one as shared once you've told your partner."
+        ),
+        "boundaries.none": "You haven't written down any boundaries yet. /boundary starts one.",
+        "boundaries.header": "<b>Your boundaries</b>",
+        "boundaries.item": "{number}. {statement} <i>({status})</i>",
+        "boundaries.shared": "shared",
+        "boundaries.not_shared": "not shared yet",
+        "boundaries.button_share": "Mark {number} as shared",
+        "boundaries.button_share_one": "Mark as shared",
+        "boundaries.ask_outcome": "How did sharing it go? A sentence or two is enough (or /skip).",
+        "boundaries.marked": "Marked as shared. It takes courage to say what you need. 🤍",
+        "boundaries.follow_up": (
+            "A gentle nudge: you wrote down a boundary on {date} and haven't marked it as shared yet: "
+            "“{statement}”. When might be a good moment to tell your partner?"
+        ),
+        # --- personal interests --------------------------------------------------------
+        "flow.did.title": "time for yourself",
+        "flow.did.intro": "Time spent on what's yours. Let's note it.",
+        "did.interest": "Which interest? (Or type a new one.)",
+        "did.minutes": "How long? Pick one or type it, like <code>40m</code> or <code>1h30</code>.",
+        "duration.15": "15 min",
+        "duration.30": "30 min",
+        "duration.45": "45 min",
+        "duration.60": "1 h",
+        "duration.90": "1½ h",
+        "flow.did.done": (
+            "Logged <b>{minutes} min</b> of {interest}. This week: <b>{week}</b> min for yourself."
+        ),
+        "did.usage": (
+            "Log time on an interest like this: <code>/did painting 40m</code>, "
+            "or just send /did and pick with buttons."
+        ),
+        "interests.header": "<b>Your interests</b>\n{items}",
+        "interests.none": (
+            "No interests listed yet. What keeps you grounded outside the relationship? Tap Add and type one."
+        ),
+        "interests.button_add": "➕ Add",
+        "interests.button_remove": "✕ {name}",
+        "interests.ask_name": (
+            "What's the interest? A word or two, like <code>running</code> or <code>piano</code>."
+        ),
+        "interests.added": "Added {name}.",
+        "interests.removed": "Removed {name}.",
+        "interests.bad_name": "Please keep it to a short name, up to 60 characters.",
+        "interests.limit": "That's a full list already ({limit}). Remove one to add another.",
+        "flow.encourage.title": "weekly question",
+        "flow.encourage.intro": "A question about your partner's world, once a week.",
+        "encourage.question": "This week, did you encourage your partner's own interests?",
+        "encouraged.yes": "Yes",
+        "encouraged.a_little": "A little",
+        "encouraged.no": "Not this week",
+        "encourage.how": "How? Or what might you do next week? (/skip is fine.)",
+        "flow.encourage.done": (
+            "Saved. Supporting each other's separate worlds brings more into the shared one."
+        ),
         # --- privacy, export, delete ----------------------------------------------
         "export_caption": "Everything stored about you, as JSON ({count} entries).",
         "export_empty": "There is nothing stored about you yet.",

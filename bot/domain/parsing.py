@@ -41,6 +41,8 @@ __all__ = [
     "describe_zone",
     "format_offset",
     "format_time",
+    "parse_did",
+    "parse_duration",
     "parse_time",
     "parse_zone",
     "warm_up_location_lookup",
@@ -57,6 +59,9 @@ ErrorCode = Literal[
     "zone.offset_range",
     "zone.offset_unsupported",
     "location.invalid",
+    "duration.format",
+    "duration.range",
+    "did.format",
 ]
 #: Every code a parser here can raise, so a test can check each one has a UI hint.
 ERROR_CODES: Final[tuple[ErrorCode, ...]] = get_args(ErrorCode)
@@ -698,3 +703,45 @@ def zone_for_location(latitude: float, longitude: float) -> str | None:
         return found
     nautical = _etc_key(max(-12, min(12, round(lng / 15))))
     return nautical if _loadable(nautical) else None
+
+
+# ---------------------------------------------------------------------------
+# Durations ("40m", "1h30", "1.5 h", "90") and /did arguments
+# ---------------------------------------------------------------------------
+
+MAX_DURATION_MINUTES = 24 * 60
+_DURATION = re.compile(
+    r"(?:(?P<hours>\d+(?:[.,]\d+)?)\s?(?:h|hr|hrs|hour|hours)\s?(?P<rest>\d{1,2})?\s?(?:m|min|mins|minutes?)?"
+    r"|(?P<h>\d{1,2}):(?P<m>\d{2})"
+    r"|(?P<minutes>\d+)\s?(?:m|min|mins|minute|minutes)?)"
+)
+
+
+def parse_duration(text: str) -> int:
+    """Minutes from "40m", "40 min", "1h", "1h30", "1.5h", "1:30" or a bare "90" (minutes)."""
+    normalised = _normalise(text)[:_MAX_INPUT]
+    match = _DURATION.fullmatch(normalised)
+    if match is None:
+        raise ParseError("duration.format")
+    if match["hours"] is not None:
+        minutes = round(float(match["hours"].replace(",", ".")) * 60) + int(match["rest"] or 0)
+    elif match["h"] is not None:
+        if int(match["m"]) >= 60:
+            raise ParseError("duration.format")
+        minutes = int(match["h"]) * 60 + int(match["m"])
+    else:
+        minutes = int(match["minutes"])
+    if not 1 <= minutes <= MAX_DURATION_MINUTES:
+        raise ParseError("duration.range")
+    return minutes
+
+
+def parse_did(text: str) -> tuple[str, int]:
+    """The arguments of "/did painting 40m": an interest name and minutes (the last word)."""
+    words = _SPACES.split(text.strip())
+    if len(words) < 2 or len(text) > 300:
+        raise ParseError("did.format")
+    name = " ".join(words[:-1]).strip()
+    if not name or len(name) > 60:
+        raise ParseError("did.format")
+    return name, parse_duration(words[-1])
