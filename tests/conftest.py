@@ -53,7 +53,7 @@ def make_config(**overrides: Any) -> Config:
 class Harness:
     """A real Application fed through the offline request: updates in, recorded calls out."""
 
-    def __init__(self, repo: Repository, clock: Clock, **config: Any) -> None:
+    def __init__(self, repo: Repository, clock: Callable[[], datetime], **config: Any) -> None:
         self.repo = repo
         self.clock = clock
         self.request = RecordingRequest()
@@ -64,10 +64,20 @@ class Harness:
     async def __aenter__(self) -> Harness:
         await self.app.initialize()
         await _post_init(self.app)
+        assert self.app.job_queue is not None
+        await self.app.job_queue.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        assert self.app.job_queue is not None
+        await self.app.job_queue.stop(wait=False)
         await self.app.shutdown()
+
+    async def run_job(self, name: str) -> None:
+        """Run a scheduled job now, as the JobQueue would."""
+        assert self.app.job_queue is not None
+        (job,) = self.app.job_queue.get_jobs_by_name(name)
+        await job.run(self.app)
 
     def user(self, user_id: int = 1001, first_name: str = "Noa", **kwargs: Any) -> FakeUser:
         return self.request.user(user_id, first_name, **kwargs)

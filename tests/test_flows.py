@@ -1,0 +1,377 @@
+"""Guided flows in-process: every exercise end to end, plus skip, back, cancel, stale buttons, timers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.domain.models import Entry, Profile
+from bot.services import utc_now
+from bot.storage.memory import InMemoryRepository
+from bot.storage.tinydb_store import TinyDBRepository
+from tests.conftest import Clock, Harness
+from tests.fakeapi.user import FakeUser
+
+
+async def send(h: Harness, user: FakeUser, text: str) -> None:
+    await user.send(text)
+    await h.pump()
+
+
+async def press(h: Harness, user: FakeUser, button: str) -> None:
+    await user.press(None, button)
+    await h.pump()
+
+
+async def question(user: FakeUser, marker: str) -> str:
+    return (await user.wait_for(lambda m: marker in m.content and not m.edited)).content
+
+
+async def entries(h: Harness, user: FakeUser, kind: str) -> list[Entry]:
+    return await h.repo.list_entries(user.id, kind)
+
+
+async def test_checkin_end_to_end(harness: Harness) -> None:
+    user = harness.user()
+    await harness.repo.save_profile(Profile(user_id=user.id, timezone="Asia/Jerusalem", onboarded=True))
+    await send(harness, user, "/checkin")
+    assert "1/8" in await question(user, "family of feelings")
+    await press(harness, user, "😟 Fear")
+    await question(user, "Which word fits best?")
+    await press(harness, user, "anxious")
+    await question(user, "How strong is it?")
+    await press(harness, user, "4")
+    await question(user, "What happened")
+    await send(harness, user, "work")
+    await question(user, "say a little more")
+    await send(harness, user, "My partner was quiet all evening and I took it personally.")
+    await question(user, "Whose feeling is this?")
+    await press(harness, user, "A reaction to my partner's mood")
+    await question(user, "Did you share this feeling")
+    await press(harness, user, "Partly")
+    await question(user, "What made that easy or hard?")
+    await send(harness, user, "I was afraid of starting a fight before sleep.")
+    await question(user, "What do you need right now?")
+    await send(harness, user, "/skip")
+    done = await question(user, "Saved.")
+    assert "Streak: 1 day" in done
+    (entry,) = await entries(harness, user, "diary")
+    assert entry.data["family"] == "fear" and entry.data["feeling"] == "anxious"
+    assert (
+        entry.data["intensity"] == 4
+        and entry.data["whose"] == "partner"
+        and entry.data["expressed"] == "partly"
+    )
+    assert entry.data["happened"] == "work\nMy partner was quiet all evening and I took it personally."
+    assert entry.data["need"] is None
+    assert await harness.repo.get_draft(user.id) is None
+
+
+async def test_yes_no_follow_up_fires_once(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/boundary")
+    await press(harness, user, "Work")
+    await send(harness, user, "yes")
+    await question(user, "say a little more")
+    await send(harness, user, "no")
+    assert "When, or in which situations?" in (await user.next_message()).content
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"]["need"] == "yes\nno"
+
+
+async def test_skip_refused_on_required_and_back(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await send(harness, user, "/skip")
+    assert "can't be skipped" in (await user.wait_for(lambda m: "skipped" in m.content)).content
+    await press(harness, user, "😊 Joy")
+    await question(user, "Which word fits best?")
+    await send(harness, user, "/back")
+    await question(user, "family of feelings")
+    await press(harness, user, "🤍 Love")
+    await question(user, "Which word fits best?")
+    await press(harness, user, "tender")
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"] == {"family": "love", "feeling": "tender"}
+
+
+async def test_stale_and_forged_buttons(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    first = await user.wait_for(lambda m: "family of feelings" in m.content)
+    await press(harness, user, "😊 Joy")
+    await question(user, "Which word fits best?")
+    # the first question's buttons were removed; replay its callback data as a forged press
+    forged = harness.request.callback_update(user.id, "f:00000000:0:1", bot=harness.app.bot)
+    await harness.app.process_update(forged)
+    answers = harness.request.calls("answerCallbackQuery")
+    assert answers[-1].params.get("text") == "That question has passed."
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"] == {"family": "joy"}
+    assert first.message_id
+
+
+async def test_cancel_keep_then_resume_and_cancel_discard(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await send(harness, user, "sadness")
+    await question(user, "Which word fits best?")
+    await send(harness, user, "/cancel")
+    await question(user, "Stop the emotion diary here?")
+    await press(harness, user, "Keep it for later")
+    await question(user, "Send /checkin")
+    await send(harness, user, "just chatting")  # no longer routed into the exercise
+    assert "/checkin" in (await user.next_message()).content
+    await send(harness, user, "/checkin")
+    await question(user, "Welcome back to your emotion diary")
+    await question(user, "Which word fits best?")
+    await send(harness, user, "/cancel")
+    await press(harness, user, "Discard it")
+    await question(user, "Nothing from this emotion diary was kept")
+    assert await harness.repo.get_draft(user.id) is None
+    assert await entries(harness, user, "diary") == []
+
+
+async def test_other_commands_mid_flow_keep_the_question(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    await send(harness, user, "/help")
+    assert "What I can do" in (await user.wait_for(lambda m: "What I can do" in m.content)).content
+    await send(harness, user, "glad")
+    await question(user, "How strong is it?")
+
+
+async def test_starting_another_flow_asks_first(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await send(harness, user, "/boundary")
+    await question(user, "unfinished")
+    await press(harness, user, "Discard it and start")
+    await question(user, "Where do you need more space")
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["flow"] == "boundary"
+
+
+async def test_non_text_in_flow_repeats_question(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await user.send_sticker()
+    await harness.pump()
+    await question(user, "only read text in an exercise")
+    await question(user, "family of feelings")
+
+
+async def test_selfexam_with_done_and_previous_answer_on_retake(clock: Clock) -> None:
+    async with Harness(InMemoryRepository(), clock, writing_minutes=(3.0, 5.0)) as h:
+        user = h.user()
+        for round_no in (1, 2):
+            await send(h, user, "/selfexam")
+            await question(user, "How long would you like")
+            await press(h, user, "3 min")
+            q1 = await question(user, "Can I tell my partner")
+            if round_no == 2:
+                assert "Last time (2026-11-28) you began with: “Round one, first line”" in q1
+            assert "3 min" in await question(user, "The clock is running")
+            await send(h, user, f"Round {'one' if round_no == 1 else 'two'}, first line\nand more")
+            await send(h, user, "Second message here.")
+            await send(h, user, "/done")
+            assert "You wrote <b>" not in await question(user, "Closed. You wrote")
+            await press(h, user, "4")
+            await question(user, "Do I stay myself")
+            await send(h, user, "/done")
+            await question(user, "No words this time")
+            await press(h, user, "3")
+            await question(user, "Do I respect my own boundaries")
+            await send(h, user, "Boundaries are hard.")
+            await send(h, user, "/done")
+            await press(h, user, "2")
+            await question(user, "That was real work")
+        found = await h.repo.list_entries(user.id, "selfexam")
+        assert len(found) == 2
+        assert found[0].data["q1"] == "Round one, first line\nand more\n\nSecond message here."
+        assert found[0].data["q1_words"] == 9 and found[0].data["q2_words"] == 0
+        assert (found[0].data["q1_rating"], found[0].data["q2_rating"], found[0].data["q3_rating"]) == (
+            4,
+            3,
+            2,
+        )
+
+
+async def test_pages_window_times_up_on_its_own_and_late_text_is_offered() -> None:
+    async with Harness(InMemoryRepository(), utc_now, pages_minutes=0.02, pages_goal=10) as h:
+        user = h.user()
+        await send(h, user, "/pages")
+        await question(user, "Today's goal is 10 words")
+        await send(h, user, "one two three four five six seven")
+        times_up = await user.wait_for(lambda m: "Time's up" in m.content, timeout=10)
+        assert "You wrote 7 words" in times_up.content
+        done = await question(user, "of 10 words today")
+        assert "Saved: 7 of 10" in done
+        await send(h, user, "eight nine ten eleven")
+        await question(user, "Add this message to today's morning pages")
+        await send(h, user, "twelve")
+        await press(h, user, "Add it")
+        assert "now have 12 words" in await question(user, "Added.")
+        assert sum(e.data["text_words"] for e in await entries(h, user, "pages")) == 12
+
+
+async def test_boundary_compose_list_and_share(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/boundary")
+    await press(harness, user, "Time alone")
+    await send(harness, user, "an hour to myself <after> work & rest")
+    await send(harness, user, "I come home")
+    await send(harness, user, "it lets me arrive as myself")
+    statement = await question(user, "Here's a way to say it")
+    assert "I need an hour to myself <after> work & rest when I come home" in statement
+    await press(harness, user, "✅ Use this")
+    await question(user, "/boundaries shows all")
+    await send(harness, user, "/boundaries")
+    listing = await question(user, "Your boundaries")
+    assert "not shared yet" in listing
+    await press(harness, user, "Mark 1 as shared")
+    await question(user, "How did sharing it go?")
+    await send(harness, user, "She listened, and we agreed on Tuesdays.")
+    await question(user, "Marked as shared")
+    await send(harness, user, "/boundaries")
+    assert "(shared)" in await question(user, "Your boundaries")
+    (update,) = await entries(harness, user, "boundary_update")
+    assert update.data["shared"] is True and update.data["outcome"].startswith("She listened")
+
+
+async def test_unshared_boundary_gets_one_follow_up(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    await send(harness, user, "/boundary")
+    for answer in ("Phone", "no phones at dinner, please, really", "we eat", "I want to be present with you"):
+        await send(harness, user, answer)
+    await press(harness, user, "✅ Use this")
+    clock.now += timedelta(days=4)
+    await send(harness, user, "/did piano 30m")
+    await question(user, "gentle nudge")
+    await send(harness, user, "/did piano 20m")
+    await user.wait_for(lambda m: "Logged" in m.content)
+    await harness.pump()
+    assert not [m for m in user.pending() if "gentle nudge" in m.content]
+
+
+async def test_interests_and_did(harness: Harness) -> None:
+    user = harness.user()
+    await harness.repo.save_profile(Profile(user_id=user.id, timezone="Europe/Berlin", onboarded=True))
+    await send(harness, user, "/interests")
+    await question(user, "No interests listed yet")
+    await press(harness, user, "➕ Add")
+    await question(user, "What's the interest?")
+    await send(harness, user, "pottery")
+    await question(user, "Added pottery")
+    await send(harness, user, "/did pottery 1h30")
+    assert "Logged <b>" not in await question(user, "Logged 90 min of pottery")
+    await send(harness, user, "/did x")
+    await question(user, "Log time on an interest like this")
+    await send(harness, user, "/did")
+    await press(harness, user, "pottery")
+    await press(harness, user, "45 min")
+    assert "This week: 135 min" in await question(user, "Logged 45 min of pottery")
+    await send(harness, user, "/interests")
+    await press(harness, user, "✕ pottery")
+    await question(user, "Removed pottery")
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.interests == []
+
+
+async def test_idle_flow_is_set_aside(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    clock.now += timedelta(minutes=31)
+    await harness.run_job("idle-flows")
+    await question(user, "I've set your emotion diary aside")
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["paused"] and draft["answers"] == {"family": "joy"}
+
+
+async def test_restart_mid_flow_resumes(
+    clock: Clock, disk_repo_factory: Callable[[], TinyDBRepository]
+) -> None:
+    async with Harness(disk_repo_factory(), clock) as first:
+        user = first.user()
+        await send(first, user, "/checkin")
+        await send(first, user, "calm")
+        await send(first, user, "relieved")
+        await question(user, "How strong is it?")
+    async with Harness(disk_repo_factory(), clock) as second:
+        user = second.user()
+        await send(second, user, "3")
+        await question(user, "What happened")
+        draft = await second.repo.get_draft(user.id)
+        assert draft is not None and draft["answers"] == {
+            "family": "calm",
+            "feeling": "relieved",
+            "intensity": 3,
+        }
+
+
+async def test_writing_window_survives_restart(disk_repo_factory: Callable[[], TinyDBRepository]) -> None:
+    async with Harness(disk_repo_factory(), utc_now, pages_minutes=0.05) as first:
+        user = first.user()
+        await send(first, user, "/pages")
+        await question(user, "The clock is running")
+        await send(first, user, "before the restart")
+    async with Harness(disk_repo_factory(), utc_now, pages_minutes=0.05) as second:
+        user = second.user()
+        await send(second, user, "after it")
+        times_up = await user.wait_for(lambda m: "Time's up" in m.content, timeout=10)
+        assert "You wrote 5 words" in times_up.content
+        await question(user, "Saved:")
+        (entry,) = await second.repo.list_entries(user.id, "pages")
+        assert entry.data["text"] == "before the restart\n\nafter it"
+
+
+EVENTS = st.lists(
+    st.one_of(
+        st.text(max_size=30).map(lambda s: ("text", s)),
+        st.sampled_from(
+            ["/skip", "/back", "/done", "/cancel", "/help", "/checkin", "/pages", "/boundary"]
+        ).map(lambda s: ("text", s)),
+        st.integers(0, 9).map(lambda i: ("press", i)),
+        st.just(("sticker", None)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.sampled_from(["/checkin", "/selfexam", "/pages", "/boundary", "/did", "/encourage"]),
+    events=EVENTS,
+)
+async def test_random_input_never_breaks_a_flow(
+    clock: Clock, start: str, events: list[tuple[str, object]]
+) -> None:
+    async with Harness(InMemoryRepository(), clock) as h:
+        user = h.user()
+        await send(h, user, start)
+        for kind, value in events:
+            if kind == "text":
+                await send(h, user, str(value) or " ")
+            elif kind == "sticker":
+                await user.send_sticker()
+                await h.pump()
+            else:
+                pressable = [m for m in user.all_messages() if m.buttons]
+                if pressable:
+                    buttons = [b for row in pressable[-1].buttons for b in row]
+                    assert isinstance(value, int)
+                    await user.press(pressable[-1], buttons[value % len(buttons)])
+                    await h.pump()
+        texts = [m.content for m in user.all_messages()]
+        assert not any("something went wrong" in text for text in texts), texts
+        export = await h.repo.export_user(user.id)
+        for raw in export["entries"]:
+            Entry.from_dict(raw)
+        await asyncio.sleep(0)
