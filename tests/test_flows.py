@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
