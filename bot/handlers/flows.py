@@ -495,8 +495,8 @@ async def on_text(update: Update, context: Context) -> None:
     svc = services(context)
     text = update.message.text
     draft = await _load(context, uid)
-    if draft is None:
-        if uid in runtime(context).recent_pages:
+    if draft is None or draft.paused:
+        if draft is None and uid in runtime(context).recent_pages:
             await _offer_late_pages(context, uid, language, text)
             return
         await setup.on_text(update, context)
@@ -909,6 +909,7 @@ async def did_command(update: Update, context: Context) -> None:
     week = await svc.repo.list_entries(uid, "interest_time", today - timedelta(days=6), today)
     total = sum(int(e.data.get("minutes") or 0) for e in week)
     await _say(context, uid, language, "flow.did.done", minutes=minutes, interest=name, week=total)
+    await _boundary_follow_up(context, uid, language, profile)
 
 
 # --- start-up and idle sweeping -----------------------------------------------------------------
