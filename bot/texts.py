@@ -1,7 +1,7 @@
 """Every sentence the bot says, keyed so another language can be added beside "en".
 
-Texts are Telegram HTML. Values passed to `t()` are escaped, so user-typed
-words can never break the markup or inject tags.
+Texts are Telegram HTML. Values passed to `t()` are escaped (unless they are `Html`,
+i.e. already rendered), so user-typed words can never break the markup or inject tags.
 """
 
 from __future__ import annotations
@@ -442,13 +442,23 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-def t(key: str, lang: str | None = None, /, **values: Any) -> str:
+class Html(str):
+    """Text that is already Telegram HTML (e.g. another `t()` result), inserted unescaped."""
+
+    __slots__ = ()
+
+
+def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
     """The text for `key` in `lang` (falling back to English), with `values` HTML-escaped in."""
     table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
     template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
     if not values:
-        return template
-    return template.format(**{k: html.escape(str(v), quote=False) for k, v in values.items()})
+        return Html(template)
+    return Html(
+        template.format(
+            **{k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
+        )
+    )
 
 
 def language_for(code: str | None) -> str:

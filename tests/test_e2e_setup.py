@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import MENU_COMMANDS
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
@@ -32,7 +33,7 @@ async def test_setup_then_kill_and_restart_remembers_everything(
     async with bot:
         commands = server.calls("setMyCommands")
         assert commands
-        assert commands[-1].params["commands"][0]["command"] == "start"
+        assert [c["command"] for c in commands[-1].params["commands"]] == list(MENU_COMMANDS)
 
         await user.send("/start")
         await user.wait_for(lambda m: "differentiation" in m.content)

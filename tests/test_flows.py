@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,7 +58,7 @@ async def test_checkin_end_to_end(harness: Harness) -> None:
     await question(user, "What do you need right now?")
     await send(harness, user, "/skip")
     done = await question(user, "Saved.")
-    assert "Streak: 1 day" in done
+    assert "Streak: 1 day(s) in a row" in done
     (entry,) = await entries(harness, user, "diary")
     assert entry.data["family"] == "fear" and entry.data["feeling"] == "anxious"
     assert (
@@ -117,6 +117,9 @@ async def test_stale_and_forged_buttons(harness: Harness) -> None:
 
 async def test_cancel_keep_then_resume_and_cancel_discard(harness: Harness) -> None:
     user = harness.user()
+    await harness.repo.save_profile(
+        Profile(user_id=user.id, timezone="UTC", morning=time(7), evening=time(21), onboarded=True)
+    )
     await send(harness, user, "/checkin")
     await send(harness, user, "sadness")
     await question(user, "Which word fits best?")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncio
 import math
 import zoneinfo
@@ -25,6 +27,8 @@ from bot.domain.parsing import (
     ZoneChoice,
     describe_zone,
     format_time,
+    parse_did,
+    parse_duration,
     parse_time,
     parse_zone,
     zone_for_location,
@@ -413,6 +417,9 @@ def test_every_error_code_is_reachable() -> None:
         lambda: parse_zone("+15"),
         lambda: parse_zone("+1:15"),
         lambda: zone_for_location(math.nan, 0.0),
+        lambda: parse_duration("a while"),
+        lambda: parse_duration("0m"),
+        lambda: parse_did("40m"),
     ):
         with pytest.raises(ParseError) as caught:
             call()
@@ -516,3 +523,36 @@ def test_location_lookup_can_be_closed_and_reloaded() -> None:
     parsing.close_location_lookup()
     parsing.close_location_lookup()  # idempotent
     assert zone_for_location(52.52, 13.405) == "Europe/Berlin"
+
+
+DURATIONS = [("40m", 40), ("40 min", 40), ("1h", 60), ("1h30", 90), ("1.5h", 90), ("1,5 h", 90)]
+DURATIONS += [("1:30", 90), ("90", 90), ("2 hours", 120), ("１５ｍ", 15)]
+BAD_DURATIONS = [("", "duration.format"), ("soon", "duration.format"), ("0", "duration.range")]
+BAD_DURATIONS += [("25h", "duration.range"), ("1:75", "duration.format")]
+
+
+@pytest.mark.parametrize(("text", "minutes"), DURATIONS)
+def test_parse_duration(text: str, minutes: int) -> None:
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize(("text", "code"), BAD_DURATIONS)
+def test_parse_duration_rejects(text: str, code: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_duration(text)
+    assert caught.value.code == code
+
+
+def test_parse_did() -> None:
+    assert parse_did("rock climbing 1h") == ("rock climbing", 60)
+    for bad in ("", "painting", "x y z", "40m", "a" * 400 + " 5m"):
+        with pytest.raises(ParseError):
+            parse_did(bad)
+
+
+@PROPERTY
+@given(st.text(max_size=80))
+def test_duration_and_did_parsers_only_raise_parse_error(text: str) -> None:
+    for parser in (parse_duration, parse_did):
+        with contextlib.suppress(ParseError):
+            parser(text)

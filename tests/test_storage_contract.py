@@ -53,6 +53,7 @@ async def test_unknown_user_is_empty(repo: Repository) -> None:
         "user_id": 404,
         "profile": None,
         "entries": [],
+        "draft": None,
     }
     assert await repo.take_damage_report(404) == []
 
@@ -206,6 +207,7 @@ async def test_delete_user_removes_everything(repo: Repository) -> None:
         "user_id": 9,
         "profile": None,
         "entries": [],
+        "draft": None,
     }
 
     # A deleted user can come back as a new one.
@@ -232,6 +234,7 @@ async def test_export_contains_profile_and_entries_oldest_first(repo: Repository
         "user_id": 4,
         "profile": profile.to_dict(),
         "entries": [older.to_dict(), newer.to_dict()],
+        "draft": None,
     }
 
 

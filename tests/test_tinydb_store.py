@@ -378,7 +378,7 @@ async def test_delete_removes_the_directory(repo: TinyDBRepository, data_dir: Pa
     await repo.delete_user(USER)
     shard = repo.user_dir(USER).parent
     assert not repo.user_dir(USER).exists()
-    assert sorted(p.name for p in shard.iterdir()) == [str(USER + 1000)]
+    assert sorted(p.name for p in shard.iterdir()) == [str(USER + 1000), "profiles-index.json"]
     assert await TinyDBRepository(data_dir).list_entries(USER) == []
     assert len(await repo.list_entries(USER + 1000)) == 6
 
@@ -390,7 +390,7 @@ async def test_interrupted_delete_is_finished_later(repo: TinyDBRepository) -> N
     leftover.mkdir()
     (leftover / "profile.json").write_bytes(b"{}")
     await repo.delete_user(USER)
-    assert list(shard.iterdir()) == []
+    assert [p.name for p in shard.iterdir()] == ["profiles-index.json"]
 
 
 async def test_lru_eviction_keeps_data_correct(data_dir: Path) -> None:
@@ -479,4 +479,4 @@ async def test_many_users_of_one_shard_concurrently(repo: TinyDBRepository) -> N
     for user_id in users:
         assert [e.data["text"] for e in await repo.list_entries(user_id)] == [f"user {user_id}"]
     await asyncio.gather(*(repo.delete_user(u) for u in users))
-    assert list(repo.user_dir(users[0]).parent.iterdir()) == []
+    assert [p.name for p in repo.user_dir(users[0]).parent.iterdir()] == ["profiles-index.json"]

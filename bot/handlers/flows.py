@@ -35,7 +35,7 @@ from bot.domain.parsing import ParseError, parse_did
 from bot.handlers import setup
 from bot.handlers.common import Context, lang, services, user_id
 from bot.services import Services
-from bot.texts import TEXTS, language_for, t
+from bot.texts import TEXTS, Html, language_for, t
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def _ask(context: Context, uid: int, language: str, flow: Flow, draft: Dra
     header = t(
         "flow.step_of", language, title=t(flow.title, language), number=index + 1, total=len(flow.steps)
     )
-    body = t(step.prompt, language, goal=svc.config.pages_goal)
+    body = "" if step.kind is Kind.COMPOSE else t(step.prompt, language, goal=svc.config.pages_goal)
     hints: list[str] = []
     rows: list[list[InlineKeyboardButton]] = []
     profile = await _profile(svc, uid)
@@ -549,7 +549,7 @@ async def on_button(update: Update, context: Context) -> None:
         assert step.template is not None
         statement = engine.compose(t(step.template, language), draft.answers)
         outcome: Outcome = engine.accept_statement(flow, draft, statement, now)
-        chosen = t("boundary.button_use", language)
+        chosen: str = t("boundary.button_use", language)
     else:
         index = int(match.group(3))
         sources = _sources(svc, profile)
@@ -847,8 +847,8 @@ async def _show_interests(context: Context, uid: int, language: str, profile: Pr
         for i, name in enumerate(interests)
     ]
     if interests:
-        items = "\n".join(f"• {html.escape(name)}" for name in interests)
-        text = t("interests.header", language).replace("{items}", items)
+        items = Html("\n".join(f"• {html.escape(name)}" for name in interests))
+        text = t("interests.header", language, items=items)
     else:
         text = t("interests.none", language)
     await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows))

@@ -8,6 +8,7 @@ back, and values behave exactly as they would after a trip to disk.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,7 @@ class InMemoryRepository(Repository):
     def __init__(self) -> None:
         self._profiles: dict[int, dict[str, Any]] = {}
         self._entries: dict[int, list[dict[str, Any]]] = {}
+        self._drafts: dict[int, dict[str, Any]] = {}
 
     async def get_profile(self, user_id: int) -> Profile | None:
         """The stored profile as a fresh object, or None."""
@@ -76,6 +78,7 @@ class InMemoryRepository(Repository):
         """Forget the user; unknown users are fine."""
         self._profiles.pop(user_id, None)
         self._entries.pop(user_id, None)
+        self._drafts.pop(user_id, None)
 
     async def export_user(self, user_id: int) -> dict[str, Any]:
         """Profile and all entries (oldest first) as one JSON-safe dict."""
@@ -86,8 +89,27 @@ class InMemoryRepository(Repository):
             "user_id": user_id,
             "profile": profile.to_dict() if profile is not None else None,
             "entries": [entry.to_dict() for entry in entries],
+            "draft": await self.get_draft(user_id),
         }
 
     async def take_damage_report(self, user_id: int) -> list[str]:
         """Memory cannot be damaged: always empty."""
         return []
+
+    async def iter_profiles(self) -> AsyncIterator[Profile]:
+        """Copies of every profile (a snapshot: saves during iteration are not seen)."""
+        for raw in list(self._profiles.values()):
+            yield Profile.from_dict(_normalised(raw))
+
+    async def get_draft(self, user_id: int) -> dict[str, Any] | None:
+        raw = self._drafts.get(user_id)
+        return _normalised(raw) if raw is not None else None
+
+    async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
+        self._drafts[user_id] = _normalised(draft)
+
+    async def clear_draft(self, user_id: int) -> None:
+        self._drafts.pop(user_id, None)
+
+    async def users_with_drafts(self) -> list[int]:
+        return list(self._drafts)

@@ -28,7 +28,7 @@ import secrets
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -44,11 +44,14 @@ from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
 logger = logging.getLogger("bot.storage")
 
 PROFILE_TABLE = "profile"
+DRAFT_TABLE = "draft"
+DRAFTS_DIR = "drafts"
+SHARD_INDEX = "profiles-index.json"
 QUARANTINE_DIR = "quarantine"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 _PROFILE_DOC_ID = 1
-_TABLE_NAME = re.compile(r"(?:profile|entries-(\d{4})-(0[1-9]|1[0-2]))")
+_TABLE_NAME = re.compile(r"(?:profile|draft|entries-(\d{4})-(0[1-9]|1[0-2]))")
 _DOC_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 _T = TypeVar("_T")
@@ -183,6 +186,8 @@ def _decode(name: str, raw: bytes) -> dict[str, Any]:
     parse: Callable[[dict[str, Any]], object] = Entry.from_dict
     if name == PROFILE_TABLE:
         parse = Profile.from_dict
+    elif name == DRAFT_TABLE:
+        parse = _check_draft_doc
     for doc_id, doc in docs.items():
         if not _DOC_ID.fullmatch(doc_id) or not isinstance(doc, dict):
             raise CorruptFileError("malformed document")
@@ -191,6 +196,12 @@ def _decode(name: str, raw: bytes) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise CorruptFileError("document does not have the expected fields") from None
     return docs
+
+
+def _check_draft_doc(doc: dict[str, Any]) -> object:
+    if not isinstance(doc.get("draft"), dict):
+        raise ValueError("draft document without a draft")
+    return doc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -424,6 +435,7 @@ class TinyDBRepository(Repository):
         self._user_locks: dict[int, threading.Lock] = {}
         self._open: OrderedDict[int, TinyDB] = OrderedDict()
         self._damage: dict[int, list[str]] = {}
+        self._shard_locks: dict[str, threading.Lock] = {}
 
     def prepare(self) -> None:
         """Create the data directory (0700) and prove it is writable; OSError if not.
@@ -486,6 +498,34 @@ class TinyDBRepository(Repository):
             self._open.clear()
         for database in databases:
             database.close()
+
+    async def iter_profiles(self) -> AsyncIterator[Profile]:
+        """Every profile, one shard index at a time (never opening each user's directory)."""
+        users = self._data_dir / "users"
+        try:
+            shards = sorted(item.name for item in os.scandir(users) if item.is_dir() and item.name.isdigit())
+        except FileNotFoundError:
+            return
+        for shard in shards:
+            for raw in await asyncio.to_thread(self._read_shard_index, users / shard):
+                yield Profile.from_dict(raw)
+
+    async def get_draft(self, user_id: int) -> dict[str, Any] | None:
+        """The stored draft as a fresh dict, or None."""
+        return await self._run(user_id, partial(self._get_draft, user_id))
+
+    async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
+        """Durably store the draft (marker first, so a crash never hides a draft from the index)."""
+        record = _normalised({"draft": draft})
+        await self._run(user_id, partial(self._save_draft, user_id, record))
+
+    async def clear_draft(self, user_id: int) -> None:
+        """Remove the draft file, then its marker."""
+        await self._run(user_id, partial(self._clear_draft, user_id))
+
+    async def users_with_drafts(self) -> list[int]:
+        """Users with a draft marker; a marker may outlive its draft after a crash (get_draft → None)."""
+        return await asyncio.to_thread(self._users_with_drafts)
 
     # -- machinery --------------------------------------------------------------------
 
@@ -561,6 +601,7 @@ class TinyDBRepository(Repository):
             table.update(replace, doc_ids=[_PROFILE_DOC_ID])
         else:
             table.insert(Document(record, doc_id=_PROFILE_DOC_ID))
+        self._update_shard_index(user_id, record)
 
     def _append_entry(self, user_id: int, table: str, record: dict[str, Any]) -> None:
         self._database(user_id).table(table).insert(record)
@@ -589,11 +630,129 @@ class TinyDBRepository(Repository):
         found.sort(key=_sort_key)
         return found
 
+    def _get_draft(self, user_id: int) -> dict[str, Any] | None:
+        doc = self._database(user_id).table(DRAFT_TABLE).get(doc_id=_PROFILE_DOC_ID)
+        if not isinstance(doc, Mapping):
+            return None
+        draft: dict[str, Any] = _json_copy(doc["draft"])
+        return draft
+
+    def _save_draft(self, user_id: int, record: dict[str, Any]) -> None:
+        self._set_marker(user_id, present=True)
+        table = self._database(user_id).table(DRAFT_TABLE)
+
+        def replace(doc: MutableMapping[Any, Any]) -> None:
+            doc.clear()
+            doc.update(record)
+
+        if table.contains(doc_id=_PROFILE_DOC_ID):
+            table.update(replace, doc_ids=[_PROFILE_DOC_ID])
+        else:
+            table.insert(Document(record, doc_id=_PROFILE_DOC_ID))
+
+    def _clear_draft(self, user_id: int) -> None:
+        database = self._database(user_id)
+        if DRAFT_TABLE in database.tables():
+            database.drop_table(DRAFT_TABLE)
+        self._set_marker(user_id, present=False)
+
+    def _set_marker(self, user_id: int, *, present: bool) -> None:
+        markers = self._data_dir / DRAFTS_DIR
+        marker = markers / str(user_id)
+        if present == marker.exists():
+            return
+        if present:
+            _make_dirs(markers)
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(marker)
+        _fsync_dir(markers)
+
+    def _users_with_drafts(self) -> list[int]:
+        try:
+            return [int(item.name) for item in os.scandir(self._data_dir / DRAFTS_DIR) if item.name.isdigit()]
+        except FileNotFoundError:
+            return []
+
+    # -- the per-shard profile index (so start-up never opens 100k user directories) ---
+
+    def _shard_lock(self, shard: Path) -> threading.Lock:
+        with self._global_lock:
+            return self._shard_locks.setdefault(shard.name, threading.Lock())
+
+    def _update_shard_index(self, user_id: int, record: dict[str, Any] | None) -> None:
+        """Put (or, with None, remove) one user's profile in their shard's index file."""
+        shard = self.user_dir(user_id).parent
+        with self._shard_lock(shard):
+            profiles = self._load_shard_index(shard)
+            if profiles is None:
+                profiles = self._rebuild_shard_index(shard)
+            if record is None:
+                profiles.pop(str(user_id), None)
+            else:
+                profiles[str(user_id)] = record
+            self._write_shard_index(shard, profiles)
+
+    def _read_shard_index(self, shard: Path) -> list[dict[str, Any]]:
+        with self._shard_lock(shard):
+            profiles = self._load_shard_index(shard)
+            if profiles is None:
+                profiles = self._rebuild_shard_index(shard)
+                self._write_shard_index(shard, profiles)
+        return list(profiles.values())
+
+    def _load_shard_index(self, shard: Path) -> dict[str, Any] | None:
+        """The index's profiles, or None when it is missing or unreadable (then it is rebuilt)."""
+        try:
+            raw = (shard / SHARD_INDEX).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            document = json.loads(raw.decode("utf-8"))
+            profiles = document["profiles"]
+            if document.get("schema") != SCHEMA_VERSION or not isinstance(profiles, dict):
+                raise ValueError("unexpected index layout")
+            for doc in profiles.values():
+                Profile.from_dict(doc)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            logger.warning("Profile index of shard %s is unreadable; rebuilding it", shard.name)
+            return None
+        result: dict[str, Any] = profiles
+        return result
+
+    def _rebuild_shard_index(self, shard: Path) -> dict[str, Any]:
+        """Scan the shard's user directories (rare: a missing or damaged index)."""
+        profiles: dict[str, Any] = {}
+        try:
+            items = list(os.scandir(shard))
+        except FileNotFoundError:
+            return profiles
+        for item in items:
+            if not item.name.isdigit() or not item.is_dir():
+                continue
+            # Read the file directly, without the user's lock: replacements are atomic renames,
+            # and taking user locks here (under the shard lock) could deadlock with a save.
+            try:
+                docs = _decode(PROFILE_TABLE, (Path(item.path) / f"{PROFILE_TABLE}.json").read_bytes())
+            except (FileNotFoundError, CorruptFileError):
+                continue  # no profile yet, or damaged: the user's own next load quarantines it
+            for doc in docs.values():
+                profiles[item.name] = doc
+        return profiles
+
+    def _write_shard_index(self, shard: Path, profiles: dict[str, Any]) -> None:
+        payload = _encode_json({"schema": SCHEMA_VERSION, "profiles": profiles})
+        _make_dirs(shard)
+        _atomic_write(shard, SHARD_INDEX, payload)
+        _fsync_dir(shard)
+
     def _export_user(self, user_id: int) -> dict[str, Any]:
         profile = self._get_profile(user_id)
         return {
             "schema": SCHEMA_VERSION,
             "user_id": user_id,
+            "draft": (self._get_draft(user_id) or None),
             "profile": profile.to_dict() if profile is not None else None,
             "entries": [entry.to_dict() for entry in self._list_entries(user_id, None, None, None)],
         }
@@ -616,6 +775,8 @@ class TinyDBRepository(Repository):
             _remove_tree(path)
         if doomed:
             _fsync_dir(shard)
+        self._set_marker(user_id, present=False)
+        self._update_shard_index(user_id, None)
 
     def _take_damage_report(self, user_id: int) -> list[str]:
         if self.user_dir(user_id).is_dir():
