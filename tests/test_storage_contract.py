@@ -287,3 +287,57 @@ async def test_data_that_json_cannot_hold_is_rejected_without_side_effects(repo:
     with pytest.raises((TypeError, ValueError)):
         await repo.append_entry(1, entry(date(2024, 1, 2), value=float("nan")))
     assert [e.data["text"] for e in await repo.list_entries(1)] == ["kept"]
+
+
+# --- drafts and profile iteration -----------------------------------------------------------
+
+DRAFT = {"flow": "checkin", "answers": {"family": "fear", "happened": "אני עייפה 😴 <b>&"}, "step": "whose"}
+
+
+async def test_draft_round_trip_replace_and_clear(repo: Repository) -> None:
+    assert await repo.get_draft(5) is None
+    assert await repo.users_with_drafts() == []
+    await repo.save_draft(5, DRAFT)
+    assert await repo.get_draft(5) == DRAFT
+    assert await repo.users_with_drafts() == [5]
+    changed = {**DRAFT, "step": "expressed"}
+    await repo.save_draft(5, changed)
+    assert await repo.get_draft(5) == changed
+    await repo.clear_draft(5)
+    await repo.clear_draft(5)
+    await repo.clear_draft(6)
+    assert await repo.get_draft(5) is None
+    assert await repo.users_with_drafts() == []
+
+
+async def test_drafts_are_isolated_copied_exported_and_deleted(repo: Repository) -> None:
+    mine = {"flow": "pages", "answers": {"parts": ["a"]}}
+    await repo.save_draft(1, mine)
+    await repo.save_draft(2, DRAFT)
+    mine["answers"]["parts"].append("mutated after saving")
+    got = await repo.get_draft(1)
+    assert got == {"flow": "pages", "answers": {"parts": ["a"]}}
+    assert got is not None
+    got["flow"] = "changed by the caller"
+    assert (await repo.get_draft(1) or {})["flow"] == "pages"
+    assert sorted(await repo.users_with_drafts()) == [1, 2]
+    assert (await repo.export_user(2))["draft"] == DRAFT
+    await repo.delete_user(2)
+    assert await repo.get_draft(2) is None
+    assert await repo.users_with_drafts() == [1]
+
+
+async def test_draft_must_be_json_safe(repo: Repository) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        await repo.save_draft(3, {"bad": {1, 2}})
+    assert await repo.get_draft(3) is None
+
+
+async def test_iter_profiles_yields_each_current_profile_once(repo: Repository) -> None:
+    for user_id in (1, 1001, 2, 99999):
+        await repo.save_profile(Profile(user_id=user_id, timezone="UTC", created_at=T0))
+    await repo.save_profile(Profile(user_id=2, timezone="Asia/Kolkata", morning=time(6, 0), created_at=T0))
+    await repo.delete_user(1001)
+    found = {p.user_id: p async for p in repo.iter_profiles()}
+    assert sorted(found) == [1, 2, 99999]
+    assert found[2].timezone == "Asia/Kolkata" and found[2].morning == time(6, 0)

@@ -480,3 +480,64 @@ async def test_many_users_of_one_shard_concurrently(repo: TinyDBRepository) -> N
         assert [e.data["text"] for e in await repo.list_entries(user_id)] == [f"user {user_id}"]
     await asyncio.gather(*(repo.delete_user(u) for u in users))
     assert [p.name for p in repo.user_dir(users[0]).parent.iterdir()] == ["profiles-index.json"]
+
+
+# --- drafts: marker files; profiles: per-shard index ---------------------------------------
+
+
+async def test_draft_file_marker_and_modes(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    before = {
+        name: data for name, data in snapshot(repo.user_dir(USER)).items() if name.startswith("entries")
+    }
+    await repo.save_draft(USER, {"answers": {"text": SECRET}})
+    draft_file = repo.user_dir(USER) / "draft.json"
+    marker = data_dir / "drafts" / str(USER)
+    assert stat.S_IMODE(draft_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o600
+    assert stat.S_IMODE(marker.parent.stat().st_mode) == 0o700
+    after = {name: data for name, data in snapshot(repo.user_dir(USER)).items() if name.startswith("entries")}
+    assert after == before  # a draft never rewrites entry files
+    await repo.clear_draft(USER)
+    assert not draft_file.exists() and not marker.exists()
+
+
+async def test_marker_without_draft_is_tolerated(repo: TinyDBRepository, data_dir: Path) -> None:
+    (data_dir / "drafts").mkdir(parents=True)
+    (data_dir / "drafts" / "31337").touch()
+    assert await repo.users_with_drafts() == [31337]
+    assert await repo.get_draft(31337) is None
+    await repo.clear_draft(31337)
+    assert await repo.users_with_drafts() == []
+
+
+async def test_corrupt_draft_is_quarantined(repo: TinyDBRepository, data_dir: Path) -> None:
+    await repo.save_draft(USER, {"answers": {"text": "x"}})
+    (repo.user_dir(USER) / "draft.json").write_bytes(b'{"schema": 1, "table": "draft", "docs": {"1": ')
+    fresh = TinyDBRepository(data_dir)
+    assert await fresh.get_draft(USER) is None
+    assert await fresh.take_damage_report(USER) == ["draft.json"]
+
+
+async def test_shard_index_is_rebuilt_when_missing_or_damaged(
+    repo: TinyDBRepository, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    users = [USER, USER + 1000, USER + 2000, 5]
+    for user_id in users:
+        await repo.save_profile(Profile(user_id=user_id, timezone="Europe/Berlin", created_at=T0))
+    index = repo.user_dir(USER).parent / "profiles-index.json"
+    assert stat.S_IMODE(index.stat().st_mode) == 0o600
+    index.write_bytes(b"not json")
+    (repo.user_dir(5).parent / "profiles-index.json").unlink()
+    fresh = TinyDBRepository(data_dir)
+    assert sorted([p.user_id async for p in fresh.iter_profiles()]) == sorted(users)
+    assert "rebuilding" in caplog.text and SECRET not in caplog.text
+    assert json.loads(index.read_bytes())["schema"] == 1
+
+
+async def test_concurrent_profile_saves_in_one_shard_all_indexed(
+    repo: TinyDBRepository, data_dir: Path
+) -> None:
+    users = [42 + 1000 * i for i in range(50)]
+    await asyncio.gather(*(repo.save_profile(Profile(user_id=u, created_at=T0)) for u in users))
+    assert sorted([p.user_id async for p in TinyDBRepository(data_dir).iter_profiles()]) == users
