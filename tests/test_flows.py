@@ -377,3 +377,30 @@ async def test_random_input_never_breaks_a_flow(
         for raw in export["entries"]:
             Entry.from_dict(raw)
         await asyncio.sleep(0)
+
+
+async def test_many_long_boundaries_are_listed_in_messages_under_the_limit(harness: Harness) -> None:
+    user = harness.user()
+    for n in range(20):
+        await harness.repo.append_entry(
+            user.id,
+            Entry(
+                kind="boundary", local_date=harness.clock().date(), data={"statement": f"{n} " + "<&> " * 200}
+            ),
+        )
+    await send(harness, user, "/boundaries")
+    listing = [m for m in user.all_messages() if "not shared yet" in m.content]
+    assert len(listing) >= 2
+    assert all(len(m.params["text"]) <= 4096 for m in listing)
+    assert listing[-1].buttons  # the share buttons come with the last part
+
+
+async def test_encourage_weekly_question(harness: Harness) -> None:
+    user = harness.user()
+    await send(harness, user, "/encourage")
+    await press(harness, user, "A little")
+    await question(user, "How?")
+    await send(harness, user, "/skip")
+    await question(user, "separate worlds")
+    (entry,) = await entries(harness, user, "encourage")
+    assert entry.data == {"encouraged": "a_little", "how": None}

@@ -38,6 +38,28 @@ def first_name(update: Update) -> str:
     return user.first_name if user and user.first_name else "there"
 
 
+MESSAGE_LIMIT = 4096
+
+
+def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit Telegram's limit, never splitting a line's HTML.
+
+    A single line longer than the limit is cut (callers keep their lines short).
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 async def reply(update: Update, key: str, /, **kwargs: Any) -> Message | None:
     """Send text `key` (in the user's language) to the chat the update came from."""
     markup = kwargs.pop("reply_markup", None)

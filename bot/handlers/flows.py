@@ -33,7 +33,7 @@ from bot.domain.flows import BOUNDARY_SHARE, DID, FLOWS, INTEREST_ADD, PAGES, Fl
 from bot.domain.models import Entry, Profile
 from bot.domain.parsing import ParseError, parse_did
 from bot.handlers import setup
-from bot.handlers.common import Context, lang, services, user_id
+from bot.handlers.common import Context, lang, services, split_message, user_id
 from bot.services import Services
 from bot.texts import TEXTS, Html, language_for, t
 
@@ -809,9 +809,10 @@ async def boundaries_command(update: Update, context: Context) -> None:
             rows.append([InlineKeyboardButton(
                 t("boundaries.button_share", language, number=number), callback_data=f"bd:{boundary.entry_id}"
             )])  # fmt: skip
-    await context.bot.send_message(
-        uid, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None
-    )
+    chunks = split_message(lines)
+    for chunk in chunks[:-1]:
+        await context.bot.send_message(uid, chunk)
+    await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def on_share_button(update: Update, context: Context) -> None:
