@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Message, Update
@@ -41,7 +42,7 @@ def first_name(update: Update) -> str:
 MESSAGE_LIMIT = 4096
 
 
-def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     """Join lines into as few messages as fit Telegram's limit, never splitting a line's HTML.
 
     A single line longer than the limit is cut (callers keep their lines short).
