@@ -84,6 +84,15 @@ def test_back_clears_follow_up_memory() -> None:
     assert isinstance(text(draft, BOUNDARY, "no"), FollowUp)  # asked again after /back: a new answer
 
 
+def test_back_during_follow_up_reasks_the_same_question() -> None:
+    draft = engine.start(BOUNDARY, NOW, TODAY)
+    text(draft, BOUNDARY, "work")
+    assert isinstance(text(draft, BOUNDARY, "yes"), FollowUp)
+    assert isinstance(engine.back(BOUNDARY, draft, NOW), Moved)
+    assert draft.step == "need" and "need" not in draft.answers and draft.awaiting_more is None
+    assert isinstance(text(draft, BOUNDARY, "quiet evenings without screens"), Moved)
+
+
 def test_boundary_compose_accept_or_rewrite() -> None:
     draft = engine.start(BOUNDARY, NOW, TODAY)
     for answer in ("Time alone", "an hour to myself after work", "I get home", "it lets me arrive as myself"):

@@ -308,6 +308,13 @@ def back(flow: Flow, draft: Draft, now: datetime) -> Outcome:
     """/back: forget the previous answer and ask that question again."""
     if draft.writing is not None:
         return Invalid("back_writing")
+    if draft.step is not None and draft.awaiting_more == draft.step:
+        # Inside a follow-up: "back" means answering this question afresh.
+        draft.answers.pop(draft.step, None)
+        draft.deepened.remove(draft.step)
+        draft.awaiting_more = None
+        draft.updated_at = now
+        return Moved()
     if not draft.history:
         return Invalid("back_first")
     previous = draft.history.pop()
