@@ -22,7 +22,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
-from bot.handlers import basic, data, flows, setup
+from bot.handlers import basic, data, flows, recap, setup
 from bot.handlers.common import SERVICES_KEY, services
 from bot.services import Services
 from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MENU_COMMANDS = (
     "checkin",
+    "summary",
+    "history",
     "pages",
     "selfexam",
     "boundary",
@@ -119,6 +121,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "boundaries": flows.boundaries_command,
         "interests": flows.interests_command,
         "did": flows.did_command,
+        "summary": recap.summary_command,
+        "history": recap.history_command,
         **{name: flows.start_command(FLOWS[name]) for name in COMMAND_FLOWS},
         "help": basic.help_command,
         "privacy": basic.privacy,
@@ -137,7 +141,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(flows.on_switch, pattern=r"^fs:"))
     app.add_handler(CallbackQueryHandler(flows.on_share_button, pattern=r"^bd:"))
     app.add_handler(CallbackQueryHandler(flows.on_interest_button, pattern=r"^in:"))
-    app.add_handler(CallbackQueryHandler(flows.on_start_button, pattern=r"^start:"))
+    app.add_handler(CallbackQueryHandler(flows.on_start_button, pattern=r"^start:(?!summary)"))
+    app.add_handler(CallbackQueryHandler(recap.on_entry_button, pattern=r"^h:"))
+    app.add_handler(CallbackQueryHandler(recap.on_summary_button, pattern=r"^start:summary$"))
     app.add_handler(CallbackQueryHandler(basic.on_unknown_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))
     message = private & filters.UpdateType.MESSAGE

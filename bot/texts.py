@@ -34,6 +34,18 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "can read it, and it is never shared. You can download everything with "
             "/export and erase everything with /delete at any time."
         ),
+        "privacy_full": (
+            "<b>Your privacy</b>\n\n"
+            "<b>What is stored:</b> your time zone and reminder times, your interests, and what you "
+            "write in the exercises (feelings, answers, pages, boundaries), each with its date. "
+            "A shared location is used once to find your time zone and is not kept.\n\n"
+            "<b>Where:</b> in a private folder for you on the server that runs this bot, readable only "
+            "by the operator of this bot. It is not sold, shared or used for anything else, and what you "
+            "write is never written to the bot's logs.\n\n"
+            "<b>Who else sees it:</b> messages travel through Telegram, as every chat does.\n\n"
+            "<b>Your control:</b> /export sends you everything (as JSON and as a readable journal); "
+            "/delete erases all of it, including unfinished exercises and reminders."
+        ),
         "ask_zone": (
             "First, your time zone, so reminders come at your local time.\n\n"
             "Tap <b>{button}</b> below (used once to find your zone; the location "
@@ -150,6 +162,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/encourage — the weekly question about your partner's interests\n"
             "In an exercise: /skip, /back, /done (ends a writing window), /cancel\n\n"
             "/start — set up, or see your current setup\n"
+            "/summary — your week, with a chart (<code>/summary last</code>, <code>/summary month</code>)\n"
+            "/history — your last entries (<code>/history 20</code>)\n"
             "/settings — change your time zone and reminder times\n"
             "/privacy — what is stored and who can see it\n"
             "/export — download everything you've written\n"
@@ -165,6 +179,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "command.boundaries": "Your boundaries",
         "command.interests": "Your personal interests",
         "command.did": "Log time on an interest",
+        "command.summary": "Your week: recap and chart",
+        "command.history": "Your last entries",
         "command.settings": "Time zone and reminder times",
         "command.privacy": "What is stored and who can see it",
         "command.export": "Download all your data",
@@ -414,6 +430,104 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "flow.encourage.done": (
             "Saved. Supporting each other's separate worlds brings more into the shared one."
         ),
+        # --- recap, history, export -------------------------------------------------
+        "summary.title.week": "Your week: {start} – {end}",
+        "summary.title.last": "Last week: {start} – {end}",
+        "summary.title.month": "Your last 30 days: {start} – {end}",
+        "summary.checkins": "📓 Check-ins on <b>{count}</b> of {days} days · streak <b>{streak}</b>",
+        "summary.feelings": "💭 Most often: {feelings}",
+        "summary.intensity": "🌡 Average intensity <b>{value}</b> / 5",
+        "summary.intensity_change": (
+            "🌡 Average intensity <b>{value}</b> / 5 ({change} on the period before)"
+        ),
+        "summary.whose": (
+            "🪞 Whose feeling: yours <b>{mine}</b>, a reaction to your partner's mood <b>{partner}</b>, "
+            "both <b>{both}</b>, not sure <b>{unsure}</b>"
+        ),
+        "summary.expressed": (
+            "🗣 Shared with your partner: <b>{shared}</b> of {total} times (partly: {partly})"
+        ),
+        "summary.pages": "☀️ Morning pages: <b>{sessions}</b> session(s), <b>{words}</b> words",
+        "summary.rating": "🔎 Question {number}: now <b>{latest}</b>/5 (first time, {first_date}: {first})",
+        "summary.boundaries": "🧭 Boundaries set <b>{set}</b>, shared <b>{shared}</b>",
+        "summary.interests": "🎨 Time on your own interests: <b>{minutes}</b> min",
+        "summary.encouraged.yes": "🤝 You encouraged your partner's interests this week.",
+        "summary.encouraged.a_little": "🤝 You encouraged your partner's interests a little.",
+        "summary.encouraged.no": "🤝 Not much room for your partner's interests this week.",
+        "summary.question": "<b>For the coming week</b>\n{question}",
+        "summary.empty": (
+            "Nothing written in this period yet, and that's fine. Every practice starts somewhere. "
+            "A two-minute check-in is a good first step."
+        ),
+        "summary.button_checkin": "📓 Start a check-in",
+        "summary.usage": (
+            "Use /summary for the last 7 days, <code>/summary last</code> for last week, "
+            "or <code>/summary month</code> for the last 30 days."
+        ),
+        "summary.chart_caption": "Your week at a glance",
+        "chart.intensity": "Intensity (1–5)",
+        "chart.mix": "Feelings this period",
+        "chart.no_entry": "–",
+        "chart.weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+        "question.notice_own_first": (
+            "Many feelings this week were echoes of your partner's mood. When you notice theirs, "
+            "can you pause and ask: and what do I feel, right now?"
+        ),
+        "question.share_small": (
+            "Most feelings stayed unspoken. What is one small feeling you could share with your partner "
+            "this week, just to hear yourself say it?"
+        ),
+        "question.steady": (
+            "It was an intense week. What helps you come back to yourself when feelings run high?"
+        ),
+        "question.own_time": "What is one thing, just yours, that you could make time for this week?",
+        "question.boundary": (
+            "Is there a place where you need a little more space? /boundary can help put it into words."
+        ),
+        "question.default": "Where this week did you feel most like yourself while close to your partner?",
+        "history.empty": "Nothing written yet. /checkin or /pages are good places to start.",
+        "history.usage": "Use <code>/history</code> or <code>/history 20</code> (1 to 100 entries).",
+        "history.header": "<b>Your last {count} entries</b>",
+        "history.line": "{number}. {date} · <i>{kind}</i> — {gist}",
+        "history.field": "<b>{label}:</b> {value}",
+        "history.not_found": "That entry isn't there any more.",
+        "kind.diary": "emotion diary",
+        "kind.pages": "morning pages",
+        "kind.selfexam": "self-examination",
+        "kind.boundary": "boundary",
+        "kind.boundary_update": "boundary shared",
+        "kind.interest_time": "own time",
+        "kind.encourage": "weekly question",
+        "kind.recovered_draft": "recovered draft",
+        "export_journal_caption": "The same, as a readable journal (Markdown).",
+        "field.family": "Feeling family",
+        "field.feeling": "Feeling",
+        "field.intensity": "Intensity (1–5)",
+        "field.happened": "What happened",
+        "field.whose": "Whose feeling",
+        "field.expressed": "Shared with my partner",
+        "field.expressed_why": "What made that easy or hard",
+        "field.need": "What I need",
+        "field.minutes": "Minutes",
+        "field.q1": "Expressing my true feelings",
+        "field.q2": "Staying myself when my partner disagrees",
+        "field.q3": "Respecting both our boundaries",
+        "field.q1_rating": "Rating, question 1",
+        "field.q2_rating": "Rating, question 2",
+        "field.q3_rating": "Rating, question 3",
+        "field.text": "Pages",
+        "field.late": "Added after the window closed",
+        "field.area": "Area",
+        "field.when": "When",
+        "field.why": "Why it matters",
+        "field.statement": "Boundary",
+        "field.boundary_id": "Boundary",
+        "field.shared": "Shared",
+        "field.outcome": "How it went",
+        "field.interest": "Interest",
+        "field.encouraged": "Encouraged my partner's interests",
+        "field.how": "How",
+        "journal.title": "My check-in journal",
         # --- privacy, export, delete ----------------------------------------------
         "export_caption": "Everything stored about you, as JSON ({count} entries).",
         "export_empty": "There is nothing stored about you yet.",
@@ -459,6 +573,10 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
             **{k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
         )
     )
+
+
+def has_text(key: str, lang: str | None = None) -> bool:
+    return key in TEXTS.get(lang or DEFAULT_LANGUAGE, {}) or key in TEXTS[DEFAULT_LANGUAGE]
 
 
 def language_for(code: str | None) -> str:

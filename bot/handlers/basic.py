@@ -20,7 +20,7 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def privacy(update: Update, context: Context) -> None:
-    await reply(update, "privacy_note")
+    await reply(update, "privacy_full")
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -7,7 +7,11 @@ from io import BytesIO
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.domain.journal import markdown_journal
+from bot.domain.models import Entry
 from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.handlers.flows import forget_user
+from bot.handlers.recap import field_label, kind_name
 from bot.texts import t
 
 DELETE_YES = "delete:yes"
@@ -15,19 +19,30 @@ DELETE_NO = "delete:no"
 
 
 async def export(update: Update, context: Context) -> None:
-    """Send everything stored about the user as one JSON document."""
+    """Send everything stored about the user: complete JSON (documented schema) and a Markdown journal."""
     svc = services(context)
+    language = lang(update)
     data = await svc.repo.export_user(user_id(update))
-    if data.get("profile") is None and not data.get("entries"):
+    if data.get("profile") is None and not data.get("entries") and not data.get("draft"):
         await reply(update, "export_empty")
         return
+    stamp = svc.clock().date().isoformat()
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    name = f"checkin-export-{svc.clock().date().isoformat()}.json"
     assert update.effective_chat is not None
     await update.effective_chat.send_document(
         BytesIO(payload),
-        filename=name,
-        caption=t("export_caption", lang(update), count=len(data.get("entries", []))),
+        filename=f"checkin-export-{stamp}.json",
+        caption=t("export_caption", language, count=len(data.get("entries", []))),
+    )
+    entries = [Entry.from_dict(raw) for raw in data.get("entries", [])]
+    kinds = {entry.kind: kind_name(entry.kind, language) for entry in entries}
+    journal = markdown_journal(
+        entries, kinds, t("journal.title", language), lambda key: field_label(key, language)
+    )
+    await update.effective_chat.send_document(
+        BytesIO(journal.encode("utf-8")),
+        filename=f"checkin-journal-{stamp}.md",
+        caption=t("export_journal_caption", language),
     )
 
 
@@ -54,6 +69,7 @@ async def on_delete_button(update: Update, context: Context) -> None:
         await reply(update, "delete_cancelled")
         return
     await services(context).repo.delete_user(user_id(update))
+    forget_user(context, user_id(update))
     if context.user_data is not None:
         context.user_data.clear()
     await reply(update, "delete_done")

@@ -168,6 +168,12 @@ async def _save(context: Context, uid: int, draft: Draft) -> None:
         rt.last_activity[uid] = draft.updated_at
 
 
+def forget_user(context: Context, uid: int) -> None:
+    """Drop every in-memory trace of the user (after /delete): routing, timers, pending pages."""
+    _forget(context, uid)
+    runtime(context).recent_pages.pop(uid, None)
+
+
 def _forget(context: Context, uid: int) -> None:
     rt = runtime(context)
     rt.active.discard(uid)

@@ -1,0 +1,215 @@
+"""/summary (text and chart), /history, and the weekly recap push."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.charts import ChartLabels, render_week
+from bot.domain.flows import FAMILIES, FEELINGS
+from bot.domain.journal import fields, headline
+from bot.domain.models import Entry
+from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
+from bot.handlers.common import Context, lang, services, split_message, user_id
+from bot.services import Services
+from bot.texts import has_text, t
+
+logger = logging.getLogger(__name__)
+
+HISTORY_DEFAULT = 7
+HISTORY_MAX = 100
+ENTRY_DATA = re.compile(r"^h:([0-9a-f]{32})$")
+
+
+def field_label(key: str, language: str) -> str:
+    return t(f"field.{key}", language) if has_text(f"field.{key}", language) else key.replace("_", " ")
+
+
+def kind_name(kind: str, language: str) -> str:
+    return t(f"kind.{kind}", language) if has_text(f"kind.{kind}", language) else kind
+
+
+def feeling_names(language: str) -> dict[str, str]:
+    """Feeling values as shown on the buttons (typed feelings stay as typed)."""
+    names = {f: t(f"family.{f}", language).split(" ", 1)[-1] for f in FAMILIES}
+    names.update({w: t(f"feeling.{w}", language) for words in FEELINGS.values() for w in words})
+    return names
+
+
+def _local_today(svc: Services, timezone: str | None) -> date:
+    return svc.clock().astimezone(ZoneInfo(timezone or svc.config.timezone)).date()
+
+
+def _pretty(day: date) -> str:
+    return day.strftime("%d %b")
+
+
+def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
+    """The recap as lines of Telegram HTML, one per fact, each only when there is data."""
+    names = feeling_names(language)
+    title = t(
+        f"summary.title.{period.value}", language, start=_pretty(summary.start), end=_pretty(summary.end)
+    )
+    lines = [f"<b>{title}</b>"]
+    if summary.checkin_days:
+        lines.append(
+            t(
+                "summary.checkins",
+                language,
+                count=summary.checkin_days,
+                days=summary.days,
+                streak=summary.streak,
+            )
+        )
+    if summary.top_feelings:
+        text = ", ".join(f"{names.get(name, name)} ×{count}" for name, count in summary.top_feelings)
+        lines.append(t("summary.feelings", language, feelings=text))
+    if summary.average_intensity is not None:
+        value = f"{summary.average_intensity:.1f}"
+        if summary.previous_average_intensity is not None:
+            change = f"{summary.average_intensity - summary.previous_average_intensity:+.1f}"
+            lines.append(t("summary.intensity_change", language, value=value, change=change))
+        else:
+            lines.append(t("summary.intensity", language, value=value))
+    if summary.whose:
+        counts = {k: summary.whose.get(k, 0) for k in ("mine", "partner", "both", "unsure")}
+        lines.append(t("summary.whose", language, **counts))
+    relevant = sum(summary.expressed.get(k, 0) for k in ("yes", "partly", "no"))
+    if relevant:
+        lines.append(
+            t("summary.expressed", language, shared=summary.expressed.get("yes", 0), total=relevant,
+              partly=summary.expressed.get("partly", 0))
+        )  # fmt: skip
+    if summary.pages_sessions or summary.pages_words:
+        lines.append(t("summary.pages", language, sessions=summary.pages_sessions, words=summary.pages_words))
+    for key, rating in sorted(summary.ratings.items()):
+        lines.append(
+            t("summary.rating", language, number=key[1:], latest=rating.latest, first=rating.first,
+              first_date=rating.first_date.isoformat())
+        )  # fmt: skip
+    if summary.boundaries_set or summary.boundaries_shared:
+        lines.append(
+            t("summary.boundaries", language, set=summary.boundaries_set, shared=summary.boundaries_shared)
+        )
+    if summary.interest_minutes:
+        lines.append(t("summary.interests", language, minutes=summary.interest_minutes))
+    if summary.encouraged in ("yes", "a_little", "no"):
+        lines.append(t(f"summary.encouraged.{summary.encouraged}", language))
+    lines.append("")
+    lines.append(t("summary.question", language, question=t(summary.question, language)))
+    return lines
+
+
+async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: Period = Period.WEEK) -> None:
+    """Send the recap of `period` to `uid`: chart and text, or an encouraging word when empty.
+
+    Shared by /summary and the weekly push. A chart that fails to render never stops the text.
+    """
+    profile = await svc.repo.get_profile(uid)
+    today = _local_today(svc, profile.timezone if profile else None)
+    start, end = period_bounds(period, today)
+    history = await svc.repo.list_entries(uid)
+    summary = summarise(history, start, end, today)
+    if summary.empty:
+        button = InlineKeyboardButton(t("summary.button_checkin", language), callback_data="start:checkin")
+        await bot.send_message(
+            uid, t("summary.empty", language), reply_markup=InlineKeyboardMarkup([[button]])
+        )
+        return
+    if summary.checkin_days:
+        labels = ChartLabels(
+            title=t(f"summary.title.{period.value}", language, start=_pretty(start), end=_pretty(end)),
+            intensity=t("chart.intensity", language),
+            mix=t("chart.mix", language),
+            no_entry=t("chart.no_entry", language),
+            weekdays=tuple(t("chart.weekdays", language).split()),
+        )
+        try:
+            png = await asyncio.to_thread(render_week, summary, labels, feeling_names(language))
+        except Exception as exc:  # the text recap still goes out
+            logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
+        else:
+            await bot.send_photo(uid, png, caption=t("summary.chart_caption", language))
+    for chunk in split_message(recap_lines(summary, period, language)):
+        await bot.send_message(uid, chunk)
+
+
+async def summary_command(update: Update, context: Context) -> None:
+    period = parse_period(context.args or [])
+    if period is None:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(t("summary.usage", lang(update)))
+        return
+    await send_recap(context.bot, services(context), user_id(update), lang(update), period)
+
+
+async def on_summary_button(update: Update, context: Context) -> None:
+    """The button on the weekly push: the recap of the last 7 days."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await send_recap(context.bot, services(context), user_id(update), lang(update))
+
+
+def _history_count(args: list[str]) -> int | None:
+    if not args:
+        return HISTORY_DEFAULT
+    if len(args) == 1 and args[0].isdigit() and 1 <= int(args[0]) <= HISTORY_MAX:
+        return int(args[0])
+    return None
+
+
+async def history_command(update: Update, context: Context) -> None:
+    """/history [N]: the last N entries, one line each; a button shows one in full."""
+    uid, language = user_id(update), lang(update)
+    count = _history_count(context.args or [])
+    if count is None:
+        await context.bot.send_message(uid, t("history.usage", language))
+        return
+    entries = (await services(context).repo.list_entries(uid))[-count:]
+    if not entries:
+        await context.bot.send_message(uid, t("history.empty", language))
+        return
+    lines: list[str] = [t("history.header", language, count=len(entries))]
+    for number, entry in enumerate(entries, start=1):
+        lines.append(
+            t("history.line", language, number=number, date=entry.local_date.isoformat(),
+              kind=kind_name(entry.kind, language), gist=headline(entry))
+        )  # fmt: skip
+    buttons = [
+        InlineKeyboardButton(str(number), callback_data=f"h:{entry.entry_id}")
+        for number, entry in enumerate(entries, start=1)
+    ]
+    rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+    chunks = split_message(lines)
+    for chunk in chunks[:-1]:
+        await context.bot.send_message(uid, chunk)
+    await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows))
+
+
+def entry_lines(entry: Entry, language: str) -> list[str]:
+    lines = [f"<b>{entry.local_date.isoformat()} · {kind_name(entry.kind, language)}</b>"]
+    for key, value in fields(entry):
+        lines.append(t("history.field", language, label=field_label(key, language), value=value))
+    return lines
+
+
+async def on_entry_button(update: Update, context: Context) -> None:
+    """Show one of the presser's own entries in full (an id from anyone else is not found)."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    uid, language = user_id(update), lang(update)
+    match = ENTRY_DATA.match(query.data)
+    entries = await services(context).repo.list_entries(uid) if match else []
+    found = next((e for e in entries if match and e.entry_id == match.group(1)), None)
+    if found is None:
+        await query.answer(t("history.not_found", language))
+        return
+    await query.answer()
+    for chunk in split_message(entry_lines(found, language)):
+        await context.bot.send_message(uid, chunk)
