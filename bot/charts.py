@@ -6,7 +6,6 @@ high contrast, nothing that needs zooming. Labels are passed in already translat
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -54,10 +53,9 @@ def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, 
     for side in ("top", "right"):
         top.spines[side].set_visible(False)
 
-    mix = Counter({name: count for name, count in summary.top_feelings})
-    if mix:
-        names = [feeling_names.get(name, name) for name, _ in mix.most_common()][::-1]
-        counts = [count for _, count in mix.most_common()][::-1]
+    if summary.feeling_mix:
+        names = [feeling_names.get(name, name) for name, _ in summary.feeling_mix][::-1]
+        counts = [count for _, count in summary.feeling_mix][::-1]
         bottom.barh(names, counts, color=ACCENT, height=0.6)
         bottom.tick_params(labelsize=16, colors=INK)
         bottom.set_xticks(range(0, max(counts) + 1))

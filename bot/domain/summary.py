@@ -61,6 +61,7 @@ class Summary:
     checkin_days: int = 0
     streak: int = 0
     top_feelings: list[tuple[str, int]] = field(default_factory=list)
+    feeling_mix: list[tuple[str, int]] = field(default_factory=list)
     average_intensity: float | None = None
     previous_average_intensity: float | None = None
     whose: dict[str, int] = field(default_factory=dict)
@@ -116,7 +117,9 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
 
     summary.checkin_days = len({e.local_date for e in diary})
     summary.streak = streak([e.local_date for e in history if e.kind == "diary"], today)
-    summary.top_feelings = Counter(f for f in map(_feeling, diary) if f).most_common(3)
+    feelings = Counter(f for f in map(_feeling, diary) if f)
+    summary.top_feelings = feelings.most_common(3)
+    summary.feeling_mix = feelings.most_common(8)
     summary.average_intensity = _average(_intensities(diary))
     previous_start = start - timedelta(days=days)
     previous = [e for e in history if e.kind == "diary" and previous_start <= e.local_date < start]
@@ -148,8 +151,8 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
     for offset in range(days):
         day = start + timedelta(days=offset)
         that_day = [e for e in diary if e.local_date == day]
-        feelings = Counter(f for f in map(_feeling, that_day) if f).most_common(1)
-        summary.daily.append((day, _average(_intensities(that_day)), feelings[0][0] if feelings else None))
+        strongest = Counter(f for f in map(_feeling, that_day) if f).most_common(1)
+        summary.daily.append((day, _average(_intensities(that_day)), strongest[0][0] if strongest else None))
 
     summary.question = reflective_question(summary)
     return summary

@@ -1,0 +1,1 @@
+"""Benchmarks; each script rewrites its own section of docs/benchmarks.md."""
