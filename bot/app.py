@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -13,6 +13,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -22,8 +23,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
-from bot.handlers import basic, data, flows, recap, setup
+from bot.domain.schedule import WeeklySlot
+from bot.handlers import basic, data, flows, recap, reminders, setup
 from bot.handlers.common import SERVICES_KEY, services
+from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
 from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
 
@@ -40,6 +43,7 @@ MENU_COMMANDS = (
     "interests",
     "did",
     "settings",
+    "remind",
     "privacy",
     "export",
     "delete",
@@ -49,6 +53,7 @@ MENU_COMMANDS = (
 )
 RATE_LIMIT_RETRIES = 3
 DAMAGE_NOTICE_GROUP = 10
+NUDGES_KEY = "nudges"
 
 
 def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
@@ -63,11 +68,34 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if language != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
     await flows.restore(app)
-    logger.info("Started as @%s", me.username)
+    scheduler = scheduler_of(app)
+    planned = await scheduler.rebuild(services_of(app).repo.iter_profiles())
+    scheduler.start_workers(app.bot)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        _nudge_tick,
+        interval=services_of(app).config.tick_seconds,
+        first=0.1,
+        name="nudge-tick",
+        # A late tick still finds every due nudge in the index, so run it whenever it can.
+        job_kwargs={"misfire_grace_time": None, "coalesce": True},
+    )
+    logger.info("Started as @%s; %d people have reminders planned", me.username, planned)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await scheduler_of(app).stop_workers()
     await services_of(app).repo.close()
+
+
+async def _nudge_tick(context: Any) -> None:
+    await scheduler_of(context.application).enqueue_due()
+
+
+def scheduler_of(app: Application[Any, Any, Any, Any, Any, Any]) -> NudgeScheduler:
+    found = app.bot_data[NUDGES_KEY]
+    assert isinstance(found, NudgeScheduler)
+    return found
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -100,6 +128,16 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
+    scheduler = NudgeScheduler(
+        svc,
+        weekly=WeeklySlot(config.weekly_day, config.weekly_time),
+        catch_up=timedelta(hours=config.catch_up_hours),
+    )
+    if not isinstance(svc.repo, ObservedRepository):
+        svc.repo = ObservedRepository(svc.repo, scheduler)
+    else:
+        svc.repo.scheduler = scheduler
+    app.bot_data[NUDGES_KEY] = scheduler
     app.bot_data[SERVICES_KEY] = svc
     app.bot_data[flows.RUNTIME_KEY] = flows.FlowRuntime()
     register_handlers(app)
@@ -113,7 +151,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     commands: dict[str, Any] = {
         "start": setup.start,
         "settings": setup.settings,
-        "remind": setup.settings,
+        "remind": reminders.remind_command,
         "cancel": flows.cancel,
         "skip": flows.skip_command,
         "back": flows.back_command,
@@ -143,6 +181,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(flows.on_interest_button, pattern=r"^in:"))
     app.add_handler(CallbackQueryHandler(flows.on_start_button, pattern=r"^start:(?!summary)"))
     app.add_handler(CallbackQueryHandler(recap.on_entry_button, pattern=r"^h:"))
+    app.add_handler(CallbackQueryHandler(reminders.on_button, pattern=r"^rm:"))
+    app.add_handler(ChatMemberHandler(reminders.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(recap.on_summary_button, pattern=r"^start:summary$"))
     app.add_handler(CallbackQueryHandler(basic.on_unknown_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))

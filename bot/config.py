@@ -68,6 +68,10 @@ class Config:
     writing_minutes: tuple[float, ...] = (3.0, 5.0)
     idle_minutes: float = 30.0
     boundary_follow_up_days: int = 3
+    catch_up_hours: float = 2.0
+    weekly_day: int = 6  # Sunday
+    weekly_time: time = time(19, 0)
+    tick_seconds: float = 20.0
 
 
 def _expect_str(key: str, value: Any) -> str:
@@ -145,6 +149,27 @@ def _expect_count(key: str, value: Any) -> int:
     return value
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _expect_weekday(key: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().casefold() in WEEKDAYS:
+        return WEEKDAYS.index(value.strip().casefold())
+    raise ConfigError(f"config key '{key}' must be a day of the week like \"sunday\", got {value!r}")
+
+
+def _expect_hours(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 24:
+        raise ConfigError(f"config key '{key}' must be a number of hours from 0 to 24, got {value!r}")
+    return float(value)
+
+
+def _expect_seconds(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 60:
+        raise ConfigError(f"config key '{key}' must be a number of seconds from 0.1 to 60, got {value!r}")
+    return float(value)
+
+
 # section -> key -> (Config field, validator)
 _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "telegram": {
@@ -167,6 +192,12 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "writing_minutes": ("writing_minutes", _expect_minutes_list),
         "idle_minutes": ("idle_minutes", _expect_minutes),
         "boundary_follow_up_days": ("boundary_follow_up_days", _expect_count),
+    },
+    "nudges": {
+        "catch_up_hours": ("catch_up_hours", _expect_hours),
+        "weekly_day": ("weekly_day", _expect_weekday),
+        "weekly_time": ("weekly_time", _expect_time),
+        "tick_seconds": ("tick_seconds", _expect_seconds),
     },
 }
 

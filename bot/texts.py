@@ -95,6 +95,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "What would you like to change?"
         ),
         "button_done": "Done",
+        "button_reminders": "🔔 Reminders: on/off, days, pause",
         "settings_saved": "Saved. {what}",
         "settings_closed": "Settings closed. Nothing else changed.",
         "settings_need_start": "Let's set you up first: send /start.",
@@ -165,6 +166,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/summary — your week, with a chart (<code>/summary last</code>, <code>/summary month</code>)\n"
             "/history — your last entries (<code>/history 20</code>)\n"
             "/settings — change your time zone and reminder times\n"
+            "/remind — turn reminders on or off, choose days, pause them\n"
             "/privacy — what is stored and who can see it\n"
             "/export — download everything you've written\n"
             "/delete — erase everything about you\n"
@@ -181,6 +183,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "command.did": "Log time on an interest",
         "command.summary": "Your week: recap and chart",
         "command.history": "Your last entries",
+        "command.remind": "Reminders: on/off, days, pause",
         "command.settings": "Time zone and reminder times",
         "command.privacy": "What is stored and who can see it",
         "command.export": "Download all your data",
@@ -528,6 +531,57 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "field.encouraged": "Encouraged my partner's interests",
         "field.how": "How",
         "journal.title": "My check-in journal",
+        # --- nudges and reminders ---------------------------------------------------
+        "nudge.morning": "Good morning 🌅 A few minutes of morning pages? Just write, no rules.",
+        "nudge.evening": "How was today? 🌙 Two minutes for your emotion diary.",
+        "nudge.button_pages": "✍️ Start morning pages",
+        "nudge.button_checkin": "📓 Start check-in",
+        "nudge.weekly_encourage": "One more question for the week, about your partner's own world.",
+        "nudge.button_encourage": "🤝 Answer it",
+        "reminders": (
+            "<b>Reminders</b>\n"
+            "• Morning pages at <b>{morning}</b>: {morning_state}\n"
+            "• Evening diary at <b>{evening}</b>: {evening_state}\n"
+            "• Weekly recap, {weekly_day} at <b>{weekly_time}</b>: {weekly_state}\n"
+            "• Days: {days}\n"
+            "{pause}"
+        ),
+        "reminders.on": "on",
+        "reminders.off": "off",
+        "reminders.not_paused": "",
+        "reminders.paused_until": "⏸ Paused until {date}.",
+        "reminders.paused_forever": "⏸ Paused until you resume.",
+        "reminders.toggle.morning": "Morning: turn {state}",
+        "reminders.toggle.evening": "Evening: turn {state}",
+        "reminders.toggle.weekly": "Weekly recap: turn {state}",
+        "reminders.button_days": "📅 Choose days",
+        "reminders.button_pause": "⏸ Pause",
+        "reminders.button_resume": "▶️ Resume",
+        "reminders.button_times": "🕰 Change times or zone",
+        "reminders.button_back": "← Back",
+        "reminders.days_prompt": "On which days would you like the morning and evening nudges?",
+        "reminders.pause_prompt": "Pause all reminders for how long? Nothing else changes.",
+        "reminders.pause.1": "1 day",
+        "reminders.pause.3": "3 days",
+        "reminders.pause.7": "1 week",
+        "reminders.pause.0": "Until I resume",
+        "reminders.need_setup": "Let's set you up first: send /start.",
+        "reminders.every_day": "every day",
+        "reminders.no_days": "none",
+        "weekday.0": "Mon",
+        "weekday.1": "Tue",
+        "weekday.2": "Wed",
+        "weekday.3": "Thu",
+        "weekday.4": "Fri",
+        "weekday.5": "Sat",
+        "weekday.6": "Sun",
+        "weekday_long.0": "Monday",
+        "weekday_long.1": "Tuesday",
+        "weekday_long.2": "Wednesday",
+        "weekday_long.3": "Thursday",
+        "weekday_long.4": "Friday",
+        "weekday_long.5": "Saturday",
+        "weekday_long.6": "Sunday",
         # --- privacy, export, delete ----------------------------------------------
         "export_caption": "Everything stored about you, as JSON ({count} entries).",
         "export_empty": "There is nothing stored about you yet.",

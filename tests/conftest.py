@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.app import _post_init, build_application
+from bot.app import _post_init, _post_shutdown, build_application
 from bot.config import Config, Secret
 from bot.services import Services
 from bot.storage import Repository
@@ -59,6 +59,7 @@ class Harness:
         self.request = RecordingRequest()
         self.services = Services(config=make_config(**config), repo=repo, clock=clock)
         self.app = build_application(self.services, request=self.request, get_updates_request=self.request)
+        self.repo = self.services.repo  # wrapped so profile saves reschedule nudges, as in production
         self._offset = 0
 
     async def __aenter__(self) -> Harness:
@@ -71,6 +72,7 @@ class Harness:
     async def __aexit__(self, *exc: object) -> None:
         assert self.app.job_queue is not None
         await self.app.job_queue.stop(wait=False)
+        await _post_shutdown(self.app)
         await self.app.shutdown()
 
     async def run_job(self, name: str) -> None:

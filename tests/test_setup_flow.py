@@ -309,7 +309,7 @@ async def test_damaged_history_is_reported_once(
     async with Harness(disk_repo_factory(), clock) as first:
         user = first.user()
         await onboard(first, user)
-        user_dir = first.repo.user_dir(user.id)  # type: ignore[attr-defined]
+        user_dir = first.repo.inner.user_dir(user.id)  # type: ignore[attr-defined]
     (user_dir / "profile.json").write_bytes(b'{"schema": 1, "table": "profile", "docs": {"1": {')
     async with Harness(disk_repo_factory(), clock) as second:
         user = second.user()

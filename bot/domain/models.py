@@ -30,6 +30,11 @@ class Profile:
     onboarded: bool = False
     interests: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Nudges: which are on, on which weekdays (Monday = 0), a pause, and what was sent when.
+    nudges_off: list[str] = field(default_factory=list)
+    weekdays: list[int] = field(default_factory=lambda: list(range(7)))
+    paused_until: date | None = None  # first local day nudges come again; date.max = until resumed
+    last_nudged: dict[str, str] = field(default_factory=dict)  # kind -> local date (ISO) last sent
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +47,10 @@ class Profile:
             "onboarded": self.onboarded,
             "interests": list(self.interests),
             "created_at": self.created_at.isoformat(),
+            "nudges_off": list(self.nudges_off),
+            "weekdays": list(self.weekdays),
+            "paused_until": self.paused_until.isoformat() if self.paused_until else None,
+            "last_nudged": dict(self.last_nudged),
         }
 
     @classmethod
@@ -56,6 +65,10 @@ class Profile:
             onboarded=bool(raw.get("onboarded", False)),
             interests=[str(name) for name in raw.get("interests", [])],
             created_at=datetime.fromisoformat(raw["created_at"]),
+            nudges_off=[str(kind) for kind in raw.get("nudges_off", [])],
+            weekdays=sorted({int(day) for day in raw.get("weekdays", range(7)) if 0 <= int(day) <= 6}),
+            paused_until=date.fromisoformat(raw["paused_until"]) if raw.get("paused_until") else None,
+            last_nudged={str(k): str(v) for k, v in (raw.get("last_nudged") or {}).items()},
         )
 
 

@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden
 
 from bot.handlers.common import Context, reply, services, user_id
+from bot.nudges import mark_inactive
 from bot.storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ async def on_error(update: object, context: Context) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, Forbidden):
         logger.info("Update %s: the user has blocked the bot", update_id)
+        if isinstance(update, Update) and update.effective_user is not None:
+            await mark_inactive(services(context).repo, update.effective_user.id)
         return
     logger.error("Update %s failed: %s", update_id, _describe(error))
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -105,6 +105,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
 async def show_settings(update: Update, context: Context, profile: Profile) -> None:
     language = lang(update)
     rows = [*_change_buttons(language)]
+    rows.append([InlineKeyboardButton(t("button_reminders", language), callback_data="rm:menu")])
     rows.append([InlineKeyboardButton(t("button_done", language), callback_data=SETTINGS_DONE_DATA)])
     await reply(
         update, "settings", reply_markup=InlineKeyboardMarkup(rows), **_summary_values(profile, context)

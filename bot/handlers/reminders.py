@@ -1,0 +1,178 @@
+"""/remind: turn each nudge on or off, choose weekdays, pause; and blocked/unblocked updates.
+
+Every change is a profile save, which reschedules the person at once (see `bot.nudges`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.domain.models import Profile
+from bot.domain.parsing import format_time
+from bot.domain.schedule import PAUSED_UNTIL_RESUMED, Nudge
+from bot.handlers import setup
+from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.texts import t
+
+DATA = re.compile(r"^rm:(menu|days|pause|resume|times|t:(morning|evening|weekly)|d:([0-6])|p:(0|1|3|7))$")
+
+
+def _state(profile: Profile, kind: Nudge, language: str) -> str:
+    return t("reminders.off" if kind.value in profile.nudges_off else "reminders.on", language)
+
+
+def _days(profile: Profile, language: str) -> str:
+    if len(profile.weekdays) == 7:
+        return t("reminders.every_day", language)
+    if not profile.weekdays:
+        return t("reminders.no_days", language)
+    return ", ".join(t(f"weekday.{day}", language) for day in profile.weekdays)
+
+
+def _pause(profile: Profile, language: str, today_key: str) -> str:
+    if profile.paused_until is None or profile.paused_until.isoformat() <= today_key:
+        return t("reminders.not_paused", language)
+    if profile.paused_until == PAUSED_UNTIL_RESUMED:
+        return t("reminders.paused_forever", language)
+    return t("reminders.paused_until", language, date=profile.paused_until.isoformat())
+
+
+def _today(context: Context, profile: Profile) -> str:
+    zone = ZoneInfo(profile.timezone or services(context).config.timezone)
+    return services(context).clock().astimezone(zone).date().isoformat()
+
+
+def _menu(context: Context, profile: Profile, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    config = services(context).config
+    today = _today(context, profile)
+    paused = profile.paused_until is not None and profile.paused_until.isoformat() > today
+    text = t(
+        "reminders",
+        language,
+        morning=format_time(profile.morning) if profile.morning else "–",
+        evening=format_time(profile.evening) if profile.evening else "–",
+        weekly_day=t(f"weekday_long.{config.weekly_day}", language),
+        weekly_time=format_time(config.weekly_time),
+        morning_state=_state(profile, Nudge.MORNING, language),
+        evening_state=_state(profile, Nudge.EVENING, language),
+        weekly_state=_state(profile, Nudge.WEEKLY, language),
+        days=_days(profile, language),
+        pause=_pause(profile, language, today),
+    )
+    rows = []
+    for kind in Nudge:
+        target = "on" if kind.value in profile.nudges_off else "off"
+        label = t(f"reminders.toggle.{kind.value}", language, state=t(f"reminders.{target}", language))
+        rows.append([InlineKeyboardButton(label, callback_data=f"rm:t:{kind.value}")])
+    rows.append([InlineKeyboardButton(t("reminders.button_days", language), callback_data="rm:days")])
+    pause = ("reminders.button_resume", "rm:resume") if paused else ("reminders.button_pause", "rm:pause")
+    rows.append([InlineKeyboardButton(t(pause[0], language), callback_data=pause[1])])
+    rows.append([InlineKeyboardButton(t("reminders.button_times", language), callback_data="rm:times")])
+    rows.append([InlineKeyboardButton(t("button_done", language), callback_data=setup.SETTINGS_DONE_DATA)])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _days_menu(profile: Profile, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if day in profile.weekdays else "✗ ") + t(f"weekday.{day}", language),
+            callback_data=f"rm:d:{day}",
+        )
+        for day in range(7)
+    ]
+    rows = [
+        buttons[:4],
+        buttons[4:],
+        [InlineKeyboardButton(t("reminders.button_back", language), callback_data="rm:menu")],
+    ]
+    return t("reminders.days_prompt", language), InlineKeyboardMarkup(rows)
+
+
+def _pause_menu(language: str) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [
+            InlineKeyboardButton(t(f"reminders.pause.{n}", language), callback_data=f"rm:p:{n}")
+            for n in (1, 3, 7)
+        ],
+        [InlineKeyboardButton(t("reminders.pause.0", language), callback_data="rm:p:0")],
+        [InlineKeyboardButton(t("reminders.button_back", language), callback_data="rm:menu")],
+    ]
+    return t("reminders.pause_prompt", language), InlineKeyboardMarkup(rows)
+
+
+async def remind_command(update: Update, context: Context) -> None:
+    profile = await services(context).repo.get_profile(user_id(update))
+    language = lang(update)
+    if profile is None or not profile.onboarded:
+        await reply(update, "reminders.need_setup")
+        return
+    text, markup = _menu(context, profile, language)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Every reminders button edits the menu in place after saving the change."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    language = lang(update)
+    repo = services(context).repo
+    match = DATA.match(query.data)
+    profile = await repo.get_profile(user_id(update))
+    if match is None or profile is None or not profile.onboarded:
+        await query.answer(t("flow.passed", language))
+        return
+    await query.answer()
+    action = match.group(1)
+    if action == "times":
+        await setup.show_settings(update, context, profile)
+        return
+    if action.startswith("t:"):
+        kind = match.group(2)
+        profile.nudges_off = (
+            [k for k in profile.nudges_off if k != kind]
+            if kind in profile.nudges_off
+            else [*profile.nudges_off, kind]
+        )
+    elif action.startswith("d:"):
+        day = int(match.group(3))
+        profile.weekdays = sorted(set(profile.weekdays) ^ {day})
+    elif action.startswith("p:"):
+        days = int(match.group(4))
+        if days == 0:
+            profile.paused_until = PAUSED_UNTIL_RESUMED
+        else:
+            zone = ZoneInfo(profile.timezone or services(context).config.timezone)
+            profile.paused_until = services(context).clock().astimezone(zone).date() + timedelta(days=days)
+    elif action == "resume":
+        profile.paused_until = None
+    if action not in ("menu", "days", "pause"):
+        await repo.save_profile(profile)
+    if action == "days" or action.startswith("d:"):
+        text, markup = _days_menu(profile, language)
+    elif action == "pause":
+        text, markup = _pause_menu(language)
+    else:
+        text, markup = _menu(context, profile, language)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """Blocked ("kicked") → no more nudges, data kept; unblocked → nudges again."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    repo = services(context).repo
+    profile = await repo.get_profile(change.chat.id)
+    if profile is None:
+        return
+    active = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
+    if profile.active != active:
+        profile.active = active
+        await repo.save_profile(profile)
