@@ -122,6 +122,11 @@ class NudgeScheduler:
             await self._queue.put(item)
         return len(items)
 
+    async def drain(self) -> None:
+        """Wait until every queued nudge was handled (tests, benchmarks, shutdown)."""
+        if self._queue is not None:
+            await self._queue.join()
+
     async def _work(self, bot: Bot) -> None:
         assert self._queue is not None
         while True:

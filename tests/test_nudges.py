@@ -1,0 +1,216 @@
+"""Nudges in-process: due at local time, suppressed when done, blocked users, restarts, /remind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+
+from telegram import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUpdated, Update, User
+
+from bot.app import NUDGES_KEY
+from bot.domain.models import Entry, Profile
+from bot.nudges import NudgeScheduler
+from bot.storage.tinydb_store import TinyDBRepository
+from tests.conftest import Clock, Harness
+from tests.fakeapi.user import FakeUser
+
+BERLIN_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
+
+
+def scheduler(h: Harness) -> NudgeScheduler:
+    found = h.app.bot_data[NUDGES_KEY]
+    assert isinstance(found, NudgeScheduler)
+    return found
+
+
+async def tick(h: Harness) -> None:
+    """Two ticks, as 20 s apart in production: a skipped stale nudge makes room for the next one."""
+    for _ in range(2):
+        await h.run_job("nudge-tick")
+        await scheduler(h).drain()
+
+
+async def onboarded(h: Harness, user: FakeUser, zone: str = "Europe/Berlin", **extra: object) -> Profile:
+    profile = Profile(
+        user_id=user.id,
+        timezone=zone,
+        morning=time(7, 30),
+        evening=time(21, 0),
+        onboarded=True,
+        **extra,  # type: ignore[arg-type]
+    )
+    await h.repo.save_profile(profile)
+    return profile
+
+
+def nudges_to(user: FakeUser) -> list[str]:
+    return [m.content for m in user.all_messages() if "Two minutes for your emotion diary" in m.content]
+
+
+async def test_evening_nudge_arrives_at_local_time_and_starts_the_checkin(
+    harness: Harness, clock: Clock
+) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 28, 19, 59, tzinfo=UTC)
+    await onboarded(harness, user)
+    await tick(harness)
+    assert nudges_to(user) == []
+    clock.now = datetime(2026, 11, 28, 20, 0, 5, tzinfo=UTC)
+    await tick(harness)
+    nudge = await user.next_message()
+    assert "Two minutes for your emotion diary" in nudge.content
+    await user.press(nudge, "📓 Start check-in")
+    await harness.pump()
+    await user.wait_for(lambda m: "family of feelings" in m.content)
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.last_nudged == {"evening": "2026-11-28"}
+    await tick(harness)
+    assert len(nudges_to(user)) == 1  # not twice the same day
+
+
+async def test_no_nudge_when_already_done_today(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
+    await onboarded(harness, user)
+    await harness.repo.append_entry(
+        user.id, Entry(kind="diary", local_date=date(2026, 11, 28), data={"feeling": "calm"})
+    )
+    clock.now = BERLIN_EVENING
+    await tick(harness)
+    assert nudges_to(user) == []
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.last_nudged == {"evening": "2026-11-28"}
+
+
+async def test_blocked_user_goes_inactive_and_others_still_get_theirs(harness: Harness, clock: Clock) -> None:
+    blocked, fine = harness.user(1), harness.user(2, "Ben")
+    clock.now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    await onboarded(harness, blocked)
+    await onboarded(harness, fine)
+    harness.request.api.block(blocked.id)
+    clock.now = BERLIN_EVENING
+    await tick(harness)
+    assert len(nudges_to(fine)) == 1
+    profile = await harness.repo.get_profile(blocked.id)
+    assert profile is not None and not profile.active
+    clock.now = datetime(2026, 11, 29, 20, 0, 5, tzinfo=UTC)
+    calls_before = len(harness.request.calls("sendMessage"))
+    await tick(harness)
+    to_blocked = [
+        c for c in harness.request.calls("sendMessage")[calls_before:] if c.params["chat_id"] == blocked.id
+    ]
+    assert to_blocked == []
+    assert len(nudges_to(fine)) == 2
+    harness.request.api.unblock(blocked.id)
+    await blocked.send("/start")
+    await harness.pump()
+    profile = await harness.repo.get_profile(blocked.id)
+    assert profile is not None and profile.active
+
+
+async def test_restart_does_not_repeat_a_nudge_and_catches_up_once(
+    clock: Clock, disk_repo_factory: Callable[[], TinyDBRepository]
+) -> None:
+    clock.now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    async with Harness(disk_repo_factory(), clock) as first:
+        user = first.user()
+        await onboarded(first, user)
+    # The bot was down at 21:00 Berlin and is back at 21:40: the nudge comes late, once.
+    clock.now = datetime(2026, 11, 28, 20, 40, tzinfo=UTC)
+    async with Harness(disk_repo_factory(), clock) as second:
+        user = second.user()
+        await tick(second)
+        assert len(nudges_to(user)) == 1
+    async with Harness(disk_repo_factory(), clock) as third:
+        user = third.user()
+        await tick(third)
+        assert nudges_to(user) == []  # this process never sent it again
+
+
+async def test_missed_beyond_the_window_is_skipped(
+    clock: Clock, disk_repo_factory: Callable[[], TinyDBRepository]
+) -> None:
+    clock.now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    async with Harness(disk_repo_factory(), clock) as first:
+        await onboarded(first, first.user())
+    clock.now = datetime(2026, 11, 28, 22, 30, tzinfo=UTC)  # 23:30 Berlin: 2.5 h late
+    async with Harness(disk_repo_factory(), clock) as second:
+        user = second.user()
+        await tick(second)
+        assert nudges_to(user) == []
+
+
+async def test_remind_menu_toggles_days_and_pause(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    await onboarded(harness, user)
+    await user.send("/remind")
+    await harness.pump()
+    menu = await user.next_message()
+    assert "Evening diary at 21:00: on" in menu.content
+    await user.press(menu, "Evening: turn off")
+    await harness.pump()
+    edited = await user.next_message()
+    assert "Evening diary at 21:00: off" in edited.content
+    clock.now = BERLIN_EVENING
+    await tick(harness)
+    assert nudges_to(user) == []
+    await user.press(None, "📅 Choose days")
+    await harness.pump()
+    await user.press(None, "✓ Mon")
+    await harness.pump()
+    await user.press(None, "← Back")
+    await harness.pump()
+    await user.press(None, "⏸ Pause")
+    await harness.pump()
+    await user.press(None, "3 days")
+    await harness.pump()
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None
+    assert profile.nudges_off == ["evening"] and 0 not in profile.weekdays
+    assert profile.paused_until == date(2026, 12, 1)
+    paused_menu = [m for m in user.all_messages() if "Paused until 2026-12-01" in m.content]
+    assert paused_menu
+    await user.press(None, "▶️ Resume")
+    await harness.pump()
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.paused_until is None
+
+
+async def test_kicked_and_member_again(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    bot_user = harness.app.bot.bot
+    person = User(user.id, "Noa", is_bot=False)
+    private = Chat(user.id, Chat.PRIVATE)
+    kicked = ChatMemberUpdated(
+        private, person, datetime(2026, 11, 28, tzinfo=UTC),
+        ChatMemberMember(bot_user), ChatMemberBanned(bot_user, until_date=datetime(2026, 11, 28, tzinfo=UTC)),
+    )  # fmt: skip
+    await harness.app.process_update(Update(9001, my_chat_member=kicked))
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and not profile.active
+    back = ChatMemberUpdated(
+        private, person, datetime(2026, 11, 29, tzinfo=UTC),
+        ChatMemberBanned(bot_user, until_date=datetime(2026, 11, 28, tzinfo=UTC)), ChatMemberMember(bot_user),
+    )  # fmt: skip
+    await harness.app.process_update(Update(9002, my_chat_member=back))
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.active
+
+
+async def test_weekly_push_sends_the_recap_and_the_encourage_question(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Sunday
+    await onboarded(harness, user, nudges_off=["morning", "evening"])
+    await harness.repo.append_entry(
+        user.id, Entry(kind="diary", local_date=date(2026, 11, 29), data={"feeling": "calm", "intensity": 2})
+    )
+    clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)  # 19:00 Berlin
+    await tick(harness)
+    texts = [m.content for m in user.all_messages()]
+    assert any("Check-ins on 1 of 7 days" in t for t in texts)
+    assert any("about your partner's own world" in t for t in texts)
+    await user.press(None, "🤝 Answer it")
+    await harness.pump()
+    await user.wait_for(lambda m: "encourage your partner's own interests" in m.content)
