@@ -1,0 +1,66 @@
+"""End-to-end nudges: the real bot process, the fake Bot API, a nudge time that just passed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.models import Profile
+from bot.storage.tinydb_store import TinyDBRepository
+from tests.fakeapi.process import BotProcess
+from tests.fakeapi.server import FakeTelegramServer
+
+pytestmark = pytest.mark.e2e
+
+NUDGE = "Two minutes for your emotion diary"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeTelegramServer]:
+    with FakeTelegramServer() as fake:
+        yield fake
+
+
+async def seed(data_dir: Path, *user_ids: int) -> None:
+    """People whose evening nudge was due a minute ago (the bot sends it late, once)."""
+    just_passed = (datetime.now(UTC) - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
+    repo = TinyDBRepository(data_dir)
+    for user_id in user_ids:
+        await repo.save_profile(
+            Profile(user_id=user_id, timezone="UTC", morning=None, evening=just_passed, onboarded=True)
+        )
+    await repo.close()
+
+
+def sends_to(server: FakeTelegramServer, chat_id: int) -> int:
+    return sum(1 for call in server.calls("sendMessage") if call.params.get("chat_id") == chat_id)
+
+
+async def test_nudge_arrives_blocked_user_skipped_restart_does_not_repeat(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    alice, blocked = server.user(5001, "Alice"), server.user(5002, "Bo")
+    await seed(tmp_path / "data", alice.id, blocked.id)
+    server.block(blocked.id)
+    bot = BotProcess(server, tmp_path, extra_toml="[nudges]\ntick_seconds = 0.2\n")
+    async with bot:
+        nudge = await alice.wait_for(lambda m: NUDGE in m.content, timeout=15)
+        await alice.press(nudge, "📓 Start check-in")
+        await alice.wait_for(lambda m: "family of feelings" in m.content)
+        attempts_to_blocked = sends_to(server, blocked.id)
+        assert attempts_to_blocked == 1  # tried once, got 403
+        await bot.settle()
+        bot.kill()
+        await bot.start()
+        await asyncio.sleep(1.5)  # several ticks
+        assert sum(1 for m in alice.all_messages() if NUDGE in m.content) == 1
+        assert sends_to(server, blocked.id) == attempts_to_blocked
+    repo = TinyDBRepository(tmp_path / "data")
+    blocked_profile = await repo.get_profile(blocked.id)
+    assert blocked_profile is not None and not blocked_profile.active
+    alice_profile = await repo.get_profile(alice.id)
+    assert alice_profile is not None and alice_profile.active and "evening" in alice_profile.last_nudged
