@@ -21,13 +21,12 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from bot.domain.models import Entry, Profile
-from bot.domain.schedule import DONE_KIND, Nudge, WeeklySlot, due_on, local_day, missed, next_due
+from bot.domain.schedule import DONE_KIND, Nudge, WeeklySlot, due_on, local_day, missed, next_due, zone_of
 from bot.services import Services
 from bot.storage import Repository
 from bot.texts import language_for, t
@@ -146,7 +145,7 @@ class NudgeScheduler:
         if profile is None or profile.timezone is None:
             return
         now = self.svc.clock()
-        day = local_day(due, ZoneInfo(profile.timezone))
+        day = local_day(due, zone_of(profile.timezone))
         if now - due > self.catch_up or not due_on(profile, kind, day, self.weekly):
             self.plan(profile, now)
             return

@@ -10,9 +10,11 @@ paused, and it wasn't already sent that local day.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Profile
@@ -38,8 +40,7 @@ class WeeklySlot:
 
 def wall_clock(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of local `at` on `day` (first occurrence; gap times shifted later)."""
-    local = datetime.combine(day, at, tzinfo=zone).replace(fold=0)
-    return local.astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)  # fold=0: first occurrence
 
 
 def local_day(instant: datetime, zone: ZoneInfo) -> date:
@@ -72,17 +73,28 @@ def due_on(profile: Profile, kind: Nudge, day: date, weekly: WeeklySlot) -> bool
     return not is_paused(profile, day) and profile.last_nudged.get(kind.value) != day.isoformat()
 
 
+@lru_cache(maxsize=4096)
+def zone_of(key: str) -> ZoneInfo:
+    """ZoneInfo objects kept alive: zoneinfo's own cache holds only a few, and re-reading tzdata
+    for each of 100,000 people at start-up would dominate the cost."""
+    return ZoneInfo(key)
+
+
+def _candidate_days(kind: Nudge, today: date, weekly: WeeklySlot, offsets: range) -> Iterator[date]:
+    """Local days worth checking: each day in `offsets`, or only the weekly day among them."""
+    for offset in offsets:
+        day = today + timedelta(days=offset)
+        if kind is not Nudge.WEEKLY or day.weekday() == weekly.weekday:
+            yield day
+
+
 def next_due(profile: Profile, kind: Nudge, after: datetime, weekly: WeeklySlot) -> datetime | None:
     """The first instant strictly after `after` when `kind` is due, within the next 8 days."""
-    if profile.timezone is None:
-        return None
-    zone = ZoneInfo(profile.timezone)
     at = time_for(profile, kind, weekly)
-    if at is None:
+    if profile.timezone is None or at is None or kind.value in profile.nudges_off or not profile.active:
         return None
-    today = local_day(after, zone)
-    for offset in range(-1, 9):
-        day = today + timedelta(days=offset)
+    zone = zone_of(profile.timezone)
+    for day in _candidate_days(kind, local_day(after, zone), weekly, range(-1, 9)):
         instant = wall_clock(day, at, zone)
         if instant > after and due_on(profile, kind, day, weekly):
             return instant
@@ -93,15 +105,11 @@ def missed(
     profile: Profile, kind: Nudge, now: datetime, window: timedelta, weekly: WeeklySlot
 ) -> datetime | None:
     """A nudge whose time passed within `window` before `now` and was not sent: send it late, once."""
-    if profile.timezone is None:
-        return None
-    zone = ZoneInfo(profile.timezone)
     at = time_for(profile, kind, weekly)
-    if at is None:
+    if profile.timezone is None or at is None or kind.value in profile.nudges_off or not profile.active:
         return None
-    today = local_day(now, zone)
-    for offset in (0, -1):
-        day = today + timedelta(days=offset)
+    zone = zone_of(profile.timezone)
+    for day in _candidate_days(kind, local_day(now, zone), weekly, range(0, -2, -1)):
         instant = wall_clock(day, at, zone)
         if now - window <= instant <= now and due_on(profile, kind, day, weekly):
             return instant
