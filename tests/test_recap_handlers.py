@@ -182,3 +182,26 @@ async def test_local_day_near_midnight(clock: Clock) -> None:
         await send(h, user, "/did running 30m")
         (entry,) = await h.repo.list_entries(user.id)
         assert entry.local_date == date(2026, 11, 29)
+
+
+async def test_export_of_a_year_of_daily_entries(clock: Clock, tmp_path: Path) -> None:
+    async with Harness(TinyDBRepository(tmp_path / "data"), clock) as h:
+        user = h.user()
+        await h.repo.save_profile(Profile(user_id=user.id, timezone="UTC", onboarded=True))
+        for n in range(365):
+            await h.repo.append_entry(
+                user.id,
+                Entry(kind="diary", local_date=date(2026, 11, 28) - timedelta(days=n),
+                      data={"feeling": "calm", "intensity": 2, "happened": "ש" * 300 + f" {n}"}),
+            )  # fmt: skip
+        await send(h, user, "/export")
+        json_doc = await user.wait_for(lambda m: m.method == "sendDocument")
+        md_doc = await user.wait_for(lambda m: m.method == "sendDocument")
+        raw = await (
+            await h.app.bot.get_file(json_doc.message["document"]["file_id"])
+        ).download_as_bytearray()
+        assert len(json.loads(raw)["entries"]) == 365
+        journal = await (
+            await h.app.bot.get_file(md_doc.message["document"]["file_id"])
+        ).download_as_bytearray()
+        assert journal.decode().count("### emotion diary") == 365
