@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -57,9 +61,45 @@ RATE_LIMIT_RETRIES = 3
 MESSAGES_PER_SECOND = 29.5
 
 
+NETWORK_RETRIES = 3
+NETWORK_BACKOFF = 0.5  # seconds, doubled after each failed attempt
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (429 handling) that also retries a bounded number of times on 5xx and timeouts.
+
+    Bad requests and "blocked by the user" are final and not retried; getUpdates has its own
+    back-off in PTB's updater. A timed-out send may have reached Telegram, so a retry can
+    rarely show a message twice; losing it silently would be worse for a reminder.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        delay = NETWORK_BACKOFF
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if endpoint == "getUpdates" or attempt == NETWORK_RETRIES:
+                    raise
+                logger.warning("%s failed (%s); retrying in %.1f s", endpoint, type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
 def rate_limiter() -> AIORateLimiter:
-    """The limiter every send goes through: ≤ 29.5 msg/s overall, 20/min per group, retries 429."""
-    return AIORateLimiter(
+    """The limiter every send goes through: ≤ 29.5 msg/s overall, 20/min per group, retries 429 and 5xx."""
+    return RetryingRateLimiter(
         overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=RATE_LIMIT_RETRIES
     )
 
