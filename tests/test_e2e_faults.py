@@ -28,7 +28,9 @@ def replies(user: object, marker: str) -> int:
     return sum(1 for m in user.all_messages() if marker in m.content)  # type: ignore[attr-defined]
 
 
-async def test_429_is_waited_out_and_others_are_still_served(server: FakeTelegramServer, tmp_path: Path) -> None:
+async def test_429_is_waited_out_and_others_are_still_served(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
     first, second = server.user(7001, "Ada"), server.user(7002, "Ben")
     async with BotProcess(server, tmp_path):
         server.inject_fault("sendMessage", status=429, retry_after=1, times=1, chat_id=first.id)
@@ -57,7 +59,9 @@ async def test_5xx_and_dropped_connections_are_retried(server: FakeTelegramServe
         server.inject_fault("sendMessage", status=500, times=50, chat_id=user.id)
         await user.send("/help")
         deadline = time.monotonic() + 15
-        while sum(1 for c in server.calls("sendMessage") if c.status == 500) < 4 and time.monotonic() < deadline:
+        while (
+            sum(1 for c in server.calls("sendMessage") if c.status == 500) < 4 and time.monotonic() < deadline
+        ):
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
         failures = sum(1 for c in server.calls("sendMessage") if c.status == 500)

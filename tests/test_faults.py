@@ -22,7 +22,10 @@ async def send(h: Harness, user: FakeUser, text: str) -> None:
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 async def test_full_or_read_only_disk_while_saving(
-    clock: Clock, disk_repo_factory: Callable[[], TinyDBRepository], monkeypatch: pytest.MonkeyPatch, code: int
+    clock: Clock,
+    disk_repo_factory: Callable[[], TinyDBRepository],
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
 ) -> None:
     async with Harness(disk_repo_factory(), clock) as h:
         unlucky, other = h.user(11), h.user(12, "Oz")

@@ -25,6 +25,7 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import Application, Job, filters
 
 from bot.domain import engine
@@ -43,6 +44,7 @@ RUNTIME_KEY = "flow_runtime"
 MAX_INTERESTS = 12
 MAX_INTEREST_NAME = 60
 LATE_PAGES_WINDOW = timedelta(minutes=30)
+WRITING_REACTION = "✍"
 IDLE_CHECK_SECONDS = 30.0
 BUTTON_DATA = re.compile(r"^f:([0-9a-f]{8}):(\d{1,2}):(\d{1,2}|use)$")
 DECISION_DATA = re.compile(r"^fc:(keep|drop|cont|late_add|late_drop):([0-9a-f]{8})$")
@@ -516,6 +518,7 @@ async def on_text(update: Update, context: Context) -> None:
     if draft.writing is not None:
         if engine.add_writing(draft, text, now):
             await _save(context, uid, draft)
+            await _acknowledge(update.message)
             return
         await _close_window(context, uid, language, flow, draft, "writing.times_up")
         return
@@ -524,6 +527,14 @@ async def on_text(update: Update, context: Context) -> None:
         flow, draft, text, now, labels=_labels(language), sources=_sources(svc, profile)
     )
     await _after(context, uid, language, flow, draft, outcome)
+
+
+async def _acknowledge(message: Message) -> None:
+    """A quiet ✍ on each piece of writing: kept, without interrupting the flow with replies."""
+    try:
+        await message.set_reaction(WRITING_REACTION)
+    except TelegramError as exc:  # a missing reaction is cosmetic
+        logger.debug("Could not react to a message: %s", type(exc).__name__)
 
 
 async def on_button(update: Update, context: Context) -> None:

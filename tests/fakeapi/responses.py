@@ -917,6 +917,7 @@ class FakeBotAPI:
         self._blocked: set[str] = set()
         self._faults: list[Fault] = []
         self._rate: _RateLimit | None = None
+        self._reactions: list[tuple[int, int, list[JSON]]] = []
         self._requests: list[RecordedRequest] = []
         self._webhook_url = ""
 
@@ -1800,6 +1801,23 @@ def _send_chat_action(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFi
     return True
 
 
+#: Emoji a bot may react with (Telegram's list of standard reactions).
+REACTIONS = frozenset(
+    ["👍", "👎", "❤", "🔥", "🥰", "👏", "😁", "🤔", "🤯", "😱", "🤬", "😢", "🎉", "🤩", "🤮", "💩", "🙏", "👌", "🕊", "🤡", "🥱", "🥴", "😍", "🐳", "❤\u200d🔥", "🌚", "🌭", "💯", "🤣", "⚡", "🍌", "🏆", "💔", "🤨", "😐", "🍓", "🍾", "💋", "🖕", "😈", "😴", "😭", "🤓", "👻", "👨\u200d💻", "👀", "🎃", "🙈", "😇", "😨", "🤝", "✍", "🤗", "🫡", "🎅", "🎄", "☃", "💅", "🤪", "🗿", "🆒", "💘", "🙉", "🦄", "😘", "💊", "🙊", "😎", "👾", "🤷\u200d♂", "🤷", "🤷\u200d♀", "😡"]
+)
+
+
+def _set_message_reaction(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]) -> bool:
+    chat = api.chat(_require(params, "chat_id"))
+    if not isinstance(params.get("message_id"), int):
+        raise bad_request("message_id is required")
+    for reaction in params.get("reaction") or []:
+        if reaction.get("type") != "emoji" or reaction.get("emoji") not in REACTIONS:
+            raise bad_request("REACTION_INVALID")
+    api._reactions.append((int(chat["id"]), int(params["message_id"]), list(params.get("reaction") or [])))
+    return True
+
+
 def _set_chat_menu_button(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]) -> bool:
     chat_id = params.get("chat_id")
     api._menu_buttons[int(chat_id) if chat_id is not None else None] = dict(
@@ -1838,6 +1856,7 @@ _HANDLERS: dict[str, Handler] = {
         "sendPhoto": _send_photo,
         "getFile": _get_file,
         "sendChatAction": _send_chat_action,
+        "setMessageReaction": _set_message_reaction,
         "setChatMenuButton": _set_chat_menu_button,
         "getChatMenuButton": _get_chat_menu_button,
         "close": _accept,
