@@ -103,7 +103,17 @@ level = "{log_level}"
         await self.start()
         return self
 
+    def assert_logs_private(self) -> None:
+        """No log line may carry the token or anything a user wrote (at DEBUG level included)."""
+        logs = self.logs()
+        assert self.server.token not in logs and self.server.token.split(":")[1] not in logs
+        for text in self.server.api.user_texts:
+            if len(text) >= 6 and not text.startswith("/"):
+                assert text not in logs, f"a user's text reached the log: {text[:20]!r}…"
+
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.kill()
+        if exc_type is None:
+            self.assert_logs_private()

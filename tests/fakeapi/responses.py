@@ -918,6 +918,8 @@ class FakeBotAPI:
         self._faults: list[Fault] = []
         self._rate: _RateLimit | None = None
         self._reactions: list[tuple[int, int, list[JSON]]] = []
+        #: Every text or caption users sent, so tests can check none of it reached a log.
+        self.user_texts: list[str] = []
         self._requests: list[RecordedRequest] = []
         self._webhook_url = ""
 
@@ -1145,6 +1147,9 @@ class FakeBotAPI:
         with self._cond:
             update = build_update(next(self._update_ids), kind, payload)
             self._updates.append(update)
+            for key in ("text", "caption"):
+                if isinstance(payload.get(key), str):
+                    self.user_texts.append(payload[key])
             self._cond.notify_all()
             return update
 
