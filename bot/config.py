@@ -249,13 +249,22 @@ def resolve_path(cli_path: str | None, env: Mapping[str, str]) -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
-def load_config(cli_path: str | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Build the validated Config, or raise ConfigError with a one-line message."""
+def load_config(
+    cli_path: str | None = None, env: Mapping[str, str] | None = None, *, require_token: bool = True
+) -> Config:
+    """Build the validated Config, or raise ConfigError with a one-line message.
+
+    Maintenance commands that never talk to Telegram (`encrypt-data`) need no token.
+    """
     env = os.environ if env is None else env
     path = resolve_path(cli_path, env)
     values = _flatten(_read_file(path)) if path else {}
     token = env.get(TOKEN_ENV, "").strip() or values.pop("token", "")
     values.pop("token", None)
+    if "data_dir" in values:
+        values["data_dir"] = Path(values["data_dir"])
+    if not token and not require_token:
+        return Config(token=Secret(""), **values)
     if not token:
         raise ConfigError(_MISSING_TOKEN)
     if any(ch.isspace() for ch in token) or ":" not in token:
@@ -263,6 +272,4 @@ def load_config(cli_path: str | None = None, env: Mapping[str, str] | None = Non
             f"the bot token (from {TOKEN_ENV} or 'telegram.token') does not look like one from "
             "@BotFather, which is '<digits>:<letters>'"
         )
-    if "data_dir" in values:
-        values["data_dir"] = Path(values["data_dir"])
     return Config(token=Secret(token), **values)

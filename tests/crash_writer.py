@@ -3,12 +3,13 @@
 Run by tests/test_crash_safety.py, which SIGKILLs it at a random moment. An entry_id
 is printed (and flushed) only after `append_entry` returned, i.e. once it is durable.
 
-Usage: python tests/crash_writer.py <data_dir> <run_no>
+Usage: python tests/crash_writer.py <data_dir> <run_no>  (encrypts when CHECKIN_BOT_DATA_KEY is set)
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.domain.models import Entry, Profile
+from bot.storage.crypto import KEY_ENV, Cipher
 from bot.storage.tinydb_store import TinyDBRepository
 
 USER_ID = 4242
@@ -27,7 +29,8 @@ KINDS = ["checkin", "morning_pages", "boundary"]
 
 async def main(data_dir: Path, run_no: int) -> None:
     rng = random.Random(run_no)
-    repo = TinyDBRepository(data_dir)
+    key = os.environ.get(KEY_ENV)
+    repo = TinyDBRepository(data_dir, cipher=Cipher.from_text(key) if key else None)
     for n in range(10**9):
         if n % 25 == 0:
             zone = rng.choice(["Europe/Berlin", "Asia/Tokyo", "America/Sao_Paulo"])

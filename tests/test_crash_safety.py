@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.crypto import KEY_ENV, Cipher, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +25,9 @@ RUNS = 50
 FIRST_ACK_TIMEOUT = 30.0
 
 
-def run_and_kill(data_dir: Path, run_no: int, delay: float, log_dir: Path) -> tuple[list[str], int]:
+def run_and_kill(
+    data_dir: Path, run_no: int, delay: float, log_dir: Path, key: str | None = None
+) -> tuple[list[str], int]:
     """Start the writer, SIGKILL it `delay` s after its first ack.
 
     Returns the acknowledged ids and how many temp files the kill left behind (a sign it
@@ -38,6 +42,7 @@ def run_and_kill(data_dir: Path, run_no: int, delay: float, log_dir: Path) -> tu
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=ROOT,
+            env={**os.environ, **({KEY_ENV: key} if key else {})},
         )
         assert proc.stdout is not None
         stdout = proc.stdout
@@ -67,13 +72,16 @@ def run_and_kill(data_dir: Path, run_no: int, delay: float, log_dir: Path) -> tu
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plaintext", "encrypted"])
+def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path, encrypted: bool) -> None:
     rng = random.Random(20240601)
     data_dir = tmp_path / "data"
+    key = new_key() if encrypted else None
+    cipher = Cipher.from_text(key) if key else None
     acked: list[str] = []
     torn = 0
     for run_no in range(RUNS):
-        ids, leftovers = run_and_kill(data_dir, run_no, rng.uniform(0.05, 0.4), tmp_path)
+        ids, leftovers = run_and_kill(data_dir, run_no, rng.uniform(0.05, 0.4), tmp_path, key)
         acked += ids
         torn += leftovers
 
@@ -81,11 +89,15 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path) -
     files = [p for p in user_dir.iterdir() if p.name.endswith(".json")]
     assert len(files) > 12
     for path in files:  # every file parses on its own
-        document = json.loads(path.read_bytes().decode("utf-8"))
+        raw = path.read_bytes()
+        assert is_sealed(raw) == encrypted
+        if cipher is not None:
+            raw = cipher.open(raw, f"{USER_ID}/{path.name}")
+        document = json.loads(raw.decode("utf-8"))
         assert document["table"] == path.stem
 
     async def load() -> tuple[list[str], list[str], bool]:
-        repo = TinyDBRepository(data_dir)
+        repo = TinyDBRepository(data_dir, cipher=cipher)
         damage = await repo.take_damage_report(USER_ID)
         stored = [e.entry_id for e in await repo.list_entries(USER_ID)]
         return damage, stored, await repo.get_profile(USER_ID) is not None

@@ -3,8 +3,17 @@
 Layout::
 
     <data_dir>/users/<user_id % 1000:03d>/<user_id>/profile.json
+                                                  /draft.json             (an unfinished flow)
                                                   /entries-YYYY-MM.json   (one per local month)
                                                   /quarantine/<file>.<UTC stamp>
+    <data_dir>/users/<user_id % 1000:03d>/profiles-index.json   (user_id -> profile, per shard)
+    <data_dir>/drafts/<user_id>          (empty marker: the user may have a draft)
+    <data_dir>/index-pending/<user_id>   (empty marker: the shard index may lag the profile)
+
+The two marker directories make start-up cheap with 100k users: `users_with_drafts` lists
+one directory and `iter_profiles` reads ~1000 shard indexes instead of 100k profile files.
+Markers are always created (durably) before the change they announce and removed after
+it, so a crash leaves at worst a stale marker, which is harmless and cleaned up later.
 
 Why not stock TinyDB: `JSONStorage` rewrites one file in place (a kill mid-write leaves it
 unparsable), creates it world-readable, is not thread-safe and re-parses and re-serialises
@@ -40,13 +49,17 @@ from tinydb.table import Document
 
 from bot.domain.models import Entry, Profile
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
+from bot.storage.crypto import KEY_ENV, Cipher, DataKeyError, is_sealed
 
 logger = logging.getLogger("bot.storage")
 
 PROFILE_TABLE = "profile"
 DRAFT_TABLE = "draft"
 DRAFTS_DIR = "drafts"
+PENDING_DIR = "index-pending"
 SHARD_INDEX = "profiles-index.json"
+KEY_CHECK = "key-check"
+KEY_CHECK_TEXT = b"checkin-bot data key check"
 QUARANTINE_DIR = "quarantine"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -204,6 +217,22 @@ def _check_draft_doc(doc: dict[str, Any]) -> object:
     return doc
 
 
+def _seal(cipher: Cipher | None, payload: bytes, role: str) -> bytes:
+    return cipher.seal(payload, role) if cipher is not None else payload
+
+
+def _open(cipher: Cipher | None, raw: bytes, role: str) -> bytes:
+    """File bytes as written; a file the key does not open counts as damaged (and is set aside)."""
+    if cipher is None:
+        if is_sealed(raw):
+            raise StorageError(f"{role} is encrypted but no data key is configured ({KEY_ENV})")
+        return raw
+    try:
+        return cipher.open(raw, role)
+    except DataKeyError:
+        raise CorruptFileError("does not decrypt with the data key") from None
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a directory's entries (new, renamed or removed names) durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -281,10 +310,16 @@ class PartitionedAtomicStorage(Storage):
     serialises access per user.
     """
 
-    def __init__(self, directory: Path, on_damage: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        on_damage: Callable[[str], None] | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
         super().__init__()
         self._dir = Path(directory)
         self._on_damage = on_damage
+        self._cipher = cipher
         self._data: Tables | None = None
         self._written: Tables = {}
         # entries table -> its documents' encoded bytes, for months written by this process
@@ -314,7 +349,8 @@ class PartitionedAtomicStorage(Storage):
             if encoded or removed:
                 _make_dirs(self._dir)
                 for name, (payload, _) in encoded.items():
-                    _atomic_write(self._dir, f"{name}.json", payload)
+                    filename = f"{name}.json"
+                    _atomic_write(self._dir, filename, _seal(self._cipher, payload, self._role(filename)))
                 for name in removed:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(self._dir / f"{name}.json")
@@ -379,7 +415,7 @@ class PartitionedAtomicStorage(Storage):
             with open(item.path, "rb") as handle:
                 raw = handle.read()
             try:
-                docs = _decode(table, raw)
+                docs = _decode(table, _open(self._cipher, raw, self._role(name)))
             except CorruptFileError as exc:
                 self._quarantine(name, str(exc))
                 continue
@@ -389,6 +425,10 @@ class PartitionedAtomicStorage(Storage):
         if swept:
             _fsync_dir(self._dir)
         return tables
+
+    def _role(self, filename: str) -> str:
+        """What a file is, bound into its encryption so files can't be swapped between users."""
+        return f"{self._dir.name}/{filename}"
 
     def _quarantine(self, filename: str, reason: str) -> None:
         """Move an unreadable file aside (never overwrite it) and report it."""
@@ -426,9 +466,10 @@ class TinyDBRepository(Repository):
     are serialised. Open user databases live in an LRU of `cache_size` users.
     """
 
-    def __init__(self, data_dir: Path, *, cache_size: int = 256) -> None:
+    def __init__(self, data_dir: Path, *, cache_size: int = 256, cipher: Cipher | None = None) -> None:
         if cache_size < 1:
             raise ValueError("cache_size must be at least 1")
+        self._cipher = cipher
         self._data_dir = Path(data_dir)
         self._cache_size = cache_size
         self._global_lock = threading.Lock()
@@ -447,6 +488,80 @@ class TinyDBRepository(Repository):
         _make_dirs(users)
         _atomic_write(users, ".write-probe", b"")
         os.unlink(users / ".write-probe")
+        self._check_key()
+
+    # -- encryption at rest ---------------------------------------------------------------
+
+    def _check_key(self) -> None:
+        """Refuse to start with a wrong or missing key, before any file is touched (DataKeyError)."""
+        check = self._data_dir / KEY_CHECK
+        if self._cipher is None:
+            if check.exists():
+                raise DataKeyError(f"the data is encrypted: set {KEY_ENV} to its key")
+            return
+        if check.exists():
+            self._verify_key_check(check)
+            return
+        if any(not is_sealed(path.read_bytes()) for path in self._data_files()[:1]):
+            raise DataKeyError(
+                f"the data is not encrypted yet: run `checkin-bot encrypt-data` once with {KEY_ENV} set"
+            )
+        self._write_key_check()
+
+    def _verify_key_check(self, check: Path) -> None:
+        assert self._cipher is not None
+        try:
+            matches = self._cipher.open(check.read_bytes(), KEY_CHECK) == KEY_CHECK_TEXT
+        except DataKeyError:
+            matches = False
+        if not matches:
+            raise DataKeyError(f"{KEY_ENV} is not the key this data was encrypted with; nothing was changed")
+
+    def _write_key_check(self) -> None:
+        assert self._cipher is not None
+        _atomic_write(self._data_dir, KEY_CHECK, self._cipher.seal(KEY_CHECK_TEXT, KEY_CHECK))
+        _fsync_dir(self._data_dir)
+
+    def _data_files(self) -> list[Path]:
+        """Every file holding user data (not temp files, nor directories being deleted)."""
+        users = self._data_dir / "users"
+        found = []
+        for root, dirs, files in os.walk(users):
+            dirs[:] = [d for d in dirs if not d.endswith(".deleting")]
+            found += [Path(root) / f for f in files if not (f.startswith(".") and f.endswith(".tmp"))]
+        return sorted(found)
+
+    def _role_of(self, path: Path) -> str:
+        relative = path.relative_to(self._data_dir / "users").parts  # shard, [user, ...], file
+        if len(relative) == 2:
+            return f"index/{relative[0]}"
+        return "/".join(relative[1:])
+
+    def encrypt_existing(self) -> int:
+        """Encrypt every plaintext file in place, each atomically; rerun it after a crash.
+
+        Refuses (DataKeyError) if any file is already sealed with a different key. Returns how
+        many files it encrypted. The key check is written last, so until it is done the bot
+        keeps refusing to start with the key and nothing is half-usable.
+        """
+        assert self._cipher is not None
+        check = self._data_dir / KEY_CHECK
+        if check.exists():
+            self._verify_key_check(check)
+        files = self._data_files()
+        for path in files:
+            raw = path.read_bytes()
+            if is_sealed(raw):
+                self._cipher.open(raw, self._role_of(path))  # DataKeyError: another key
+        count = 0
+        for path in files:
+            raw = path.read_bytes()
+            if not is_sealed(raw):
+                _atomic_write(path.parent, path.name, self._cipher.seal(raw, self._role_of(path)))
+                _fsync_dir(path.parent)
+                count += 1
+        self._write_key_check()
+        return count
 
     def user_dir(self, user_id: int) -> Path:
         """Where the user's files live (sharded so no directory grows past ~1000 names)."""
@@ -563,6 +678,7 @@ class TinyDBRepository(Repository):
             self.user_dir(user_id),
             storage=PartitionedAtomicStorage,
             on_damage=partial(self._record_damage, user_id),
+            cipher=self._cipher,
         )
         database.storage.read()
         evicted: list[TinyDB] = []
@@ -709,13 +825,13 @@ class TinyDBRepository(Repository):
         except FileNotFoundError:
             return None
         try:
-            document = json.loads(raw.decode("utf-8"))
+            document = json.loads(_open(self._cipher, raw, f"index/{shard.name}").decode("utf-8"))
             profiles = document["profiles"]
             if document.get("schema") != SCHEMA_VERSION or not isinstance(profiles, dict):
                 raise ValueError("unexpected index layout")
             for doc in profiles.values():
                 Profile.from_dict(doc)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, CorruptFileError):
             logger.warning("Profile index of shard %s is unreadable; rebuilding it", shard.name)
             return None
         result: dict[str, Any] = profiles
@@ -734,7 +850,8 @@ class TinyDBRepository(Repository):
             # Read the file directly, without the user's lock: replacements are atomic renames,
             # and taking user locks here (under the shard lock) could deadlock with a save.
             try:
-                docs = _decode(PROFILE_TABLE, (Path(item.path) / f"{PROFILE_TABLE}.json").read_bytes())
+                raw = (Path(item.path) / f"{PROFILE_TABLE}.json").read_bytes()
+                docs = _decode(PROFILE_TABLE, _open(self._cipher, raw, f"{item.name}/{PROFILE_TABLE}.json"))
             except (FileNotFoundError, CorruptFileError):
                 continue  # no profile yet, or damaged: the user's own next load quarantines it
             for doc in docs.values():
@@ -744,7 +861,7 @@ class TinyDBRepository(Repository):
     def _write_shard_index(self, shard: Path, profiles: dict[str, Any]) -> None:
         payload = _encode_json({"schema": SCHEMA_VERSION, "profiles": profiles})
         _make_dirs(shard)
-        _atomic_write(shard, SHARD_INDEX, payload)
+        _atomic_write(shard, SHARD_INDEX, _seal(self._cipher, payload, f"index/{shard.name}"))
         _fsync_dir(shard)
 
     def _export_user(self, user_id: int) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""Encryption at rest: sealed files, a wrong or missing key refused before anything is touched,
+and an in-place migration of plaintext data that survives a crash halfway."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.domain.models import Entry, Profile
+from bot.storage import tinydb_store
+from bot.storage.crypto import Cipher, DataKeyError, is_sealed, new_key
+from bot.storage.tinydb_store import TinyDBRepository
+
+SECRET = "the-words-only-i-wrote"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def files(data_dir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(data_dir)): p.read_bytes() for p in sorted(data_dir.rglob("*")) if p.is_file()}
+
+
+async def populate(repo: TinyDBRepository, users: int = 3) -> None:
+    for user_id in range(1, users + 1):
+        await repo.save_profile(Profile(user_id=user_id, timezone="Europe/Berlin", interests=[SECRET]))
+        await repo.append_entry(
+            user_id, Entry(kind="diary", local_date=date(2026, 11, 28), data={"happened": SECRET})
+        )
+        await repo.save_draft(user_id, {"answers": {"text": SECRET}})
+
+
+async def read_back(repo: TinyDBRepository, user_id: int = 1) -> tuple[object, ...]:
+    profile = await repo.get_profile(user_id)
+    entries = await repo.list_entries(user_id)
+    return profile.interests if profile else None, [e.data for e in entries], await repo.get_draft(user_id)
+
+
+async def test_with_a_key_no_user_text_is_on_disk(tmp_path: Path) -> None:
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(tmp_path, cipher=cipher)
+    repo.prepare()
+    await populate(repo)
+    on_disk = files(tmp_path)
+    assert not any(SECRET.encode() in data for data in on_disk.values())
+    assert all(is_sealed(data) for name, data in on_disk.items() if name.endswith((".json", "key-check")))
+    fresh = TinyDBRepository(tmp_path, cipher=cipher)
+    fresh.prepare()
+    assert await read_back(fresh) == ([SECRET], [{"happened": SECRET}], {"answers": {"text": SECRET}})
+    assert sorted([p.user_id async for p in fresh.iter_profiles()]) == [1, 2, 3]
+
+
+async def test_wrong_or_missing_key_is_refused_and_nothing_touched(tmp_path: Path) -> None:
+    repo = TinyDBRepository(tmp_path, cipher=Cipher.from_text(new_key()))
+    repo.prepare()
+    await populate(repo)
+    before = files(tmp_path)
+    with pytest.raises(DataKeyError, match="not the key"):
+        TinyDBRepository(tmp_path, cipher=Cipher.from_text(new_key())).prepare()
+    with pytest.raises(DataKeyError, match="set CHECKIN_BOT_DATA_KEY"):
+        TinyDBRepository(tmp_path).prepare()
+    assert files(tmp_path) == before
+
+
+async def test_key_on_plaintext_data_asks_for_migration(tmp_path: Path) -> None:
+    plain = TinyDBRepository(tmp_path)
+    plain.prepare()
+    await populate(plain)
+    with pytest.raises(DataKeyError, match="encrypt-data"):
+        TinyDBRepository(tmp_path, cipher=Cipher.from_text(new_key())).prepare()
+
+
+async def test_migration_in_place_survives_a_crash_and_refuses_another_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = TinyDBRepository(tmp_path)
+    plain.prepare()
+    await populate(plain, users=5)
+    expected = [await read_back(plain, n) for n in range(1, 6)]
+    cipher = Cipher.from_text(new_key())
+
+    real_write = tinydb_store._atomic_write
+    written = 0
+
+    def crash_after_four(directory: Path, filename: str, payload: bytes) -> None:
+        nonlocal written
+        if written == 4:
+            raise KeyboardInterrupt("power cut")
+        written += 1
+        real_write(directory, filename, payload)
+
+    monkeypatch.setattr(tinydb_store, "_atomic_write", crash_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        TinyDBRepository(tmp_path, cipher=cipher).encrypt_existing()
+    monkeypatch.setattr(tinydb_store, "_atomic_write", real_write)
+    half = files(tmp_path)
+    assert 0 < sum(is_sealed(d) for d in half.values()) < len(half)
+    with pytest.raises(DataKeyError):  # a different key may not finish the job
+        TinyDBRepository(tmp_path, cipher=Cipher.from_text(new_key())).encrypt_existing()
+    assert files(tmp_path) == half
+    assert TinyDBRepository(tmp_path, cipher=cipher).encrypt_existing() > 0
+    assert TinyDBRepository(tmp_path, cipher=cipher).encrypt_existing() == 0
+    assert not any(SECRET.encode() in data for data in files(tmp_path).values())
+    repo = TinyDBRepository(tmp_path, cipher=cipher)
+    repo.prepare()
+    assert [await read_back(repo, n) for n in range(1, 6)] == expected
+    assert await repo.take_damage_report(1) == []
+
+
+def run_cli(tmp_path: Path, *args: str, key: str | None) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndata_dir = "{tmp_path / "data"}"\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "CHECKIN_BOT_DATA_KEY")}
+    env.update({"PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": "1:x"})
+    if key is not None:
+        env["CHECKIN_BOT_DATA_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--config", str(config)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+async def test_cli_keygen_encrypt_and_wrong_key_start(tmp_path: Path) -> None:
+    plain = TinyDBRepository(tmp_path / "data")
+    plain.prepare()
+    await populate(plain)
+    key = run_cli(tmp_path, "keygen", key=None).stdout.strip()
+    assert len(Cipher.from_text(key).seal(b"x", "r")) > 0
+    missing = run_cli(tmp_path, "encrypt-data", key=None)
+    assert missing.returncode == 2 and "CHECKIN_BOT_DATA_KEY" in missing.stderr
+    done = run_cli(tmp_path, "encrypt-data", key=key)
+    assert done.returncode == 0, done.stderr
+    assert "Encrypted" in done.stdout
+    wrong = run_cli(tmp_path, key=new_key())
+    assert wrong.returncode == 2
+    assert (
+        wrong.stderr.strip().count("\n") == 0 and "not the key this data was encrypted with" in wrong.stderr
+    )
+    bad = run_cli(tmp_path, key="not-base64!!")
+    assert bad.returncode == 2 and "keygen" in bad.stderr
