@@ -28,7 +28,7 @@ from telegram.request import BaseRequest
 
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
-from bot.handlers import basic, data, flows, recap, reminders, setup
+from bot.handlers import access, basic, data, flows, recap, reminders, setup
 from bot.handlers.common import SERVICES_KEY, services
 from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
@@ -106,6 +106,7 @@ def rate_limiter() -> AIORateLimiter:
 
 DAMAGE_NOTICE_GROUP = 10
 NUDGES_KEY = "nudges"
+ACCESS_GROUP = -1  # before every other handler
 
 
 def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
@@ -219,6 +220,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "export": data.export,
         "delete": data.delete,
     }
+    app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
+    commands["invite"] = access.invite_command
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     app.add_handler(CallbackQueryHandler(setup.on_time_button, pattern=r"^time:"))

@@ -72,6 +72,9 @@ class Config:
     weekly_day: int = 6  # Sunday
     weekly_time: time = time(19, 0)
     tick_seconds: float = 20.0
+    access_mode: str = "open"
+    allowed_ids: frozenset[int] = field(default_factory=frozenset)
+    invite_days: int = 7
 
 
 def _expect_str(key: str, value: Any) -> str:
@@ -170,6 +173,12 @@ def _expect_seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _expect_mode(key: str, value: Any) -> str:
+    if value not in ("open", "invite"):
+        raise ConfigError(f'config key \'{key}\' must be "open" or "invite", got {value!r}')
+    return str(value)
+
+
 # section -> key -> (Config field, validator)
 _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "telegram": {
@@ -192,6 +201,11 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "writing_minutes": ("writing_minutes", _expect_minutes_list),
         "idle_minutes": ("idle_minutes", _expect_minutes),
         "boundary_follow_up_days": ("boundary_follow_up_days", _expect_count),
+    },
+    "access": {
+        "mode": ("access_mode", _expect_mode),
+        "user_ids": ("allowed_ids", _expect_ids),
+        "invite_days": ("invite_days", _expect_count),
     },
     "nudges": {
         "catch_up_hours": ("catch_up_hours", _expect_hours),

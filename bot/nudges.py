@@ -244,5 +244,11 @@ class ObservedRepository(Repository):
     async def users_with_drafts(self) -> list[int]:
         return await self.inner.users_with_drafts()
 
+    async def create_invite(self, code: str, expires_at: datetime) -> None:
+        await self.inner.create_invite(code, expires_at)
+
+    async def redeem_invite(self, code: str, now: datetime) -> bool:
+        return await self.inner.redeem_invite(code, now)
+
     async def close(self) -> None:
         await self.inner.close()

@@ -582,6 +582,18 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "weekday_long.4": "Friday",
         "weekday_long.5": "Saturday",
         "weekday_long.6": "Sunday",
+        # --- access ----------------------------------------------------------------
+        "access.refused": (
+            "Hello. This bot is private: it is open only to people invited by the person who runs it. "
+            "If you were given an invite link, please open it again. Nothing about you was stored."
+        ),
+        "access.refused_short": "This bot is open by invitation only.",
+        "invite.not_admin": "Only the operators of this bot can create invite links.",
+        "invite.link": "A single-use invite, valid for {days} days:\n{link}",
+        "invite.open_mode": (
+            'Anyone can use this bot right now (access mode "open"), but here is a single-use '
+            "invite for when it is invite-only, valid for {days} days:\n{link}"
+        ),
         # --- privacy, export, delete ----------------------------------------------
         "export_caption": "Everything stored about you, as JSON ({count} entries).",
         "export_empty": "There is nothing stored about you yet.",

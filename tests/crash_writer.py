@@ -1,7 +1,9 @@
-"""Append entries forever through TinyDBRepository, acknowledging each one on stdout.
+"""Append entries and save drafts forever through TinyDBRepository, acknowledging each on stdout.
 
 Run by tests/test_crash_safety.py, which SIGKILLs it at a random moment. An entry_id
-is printed (and flushed) only after `append_entry` returned, i.e. once it is durable.
+is printed (and flushed) only after `append_entry` returned, i.e. once it is durable;
+likewise `draft <run> <n>` after `save_draft`. Profiles are saved now and then, so kills
+also land between a profile file and its shard index.
 
 Usage: python tests/crash_writer.py <data_dir> <run_no>  (encrypts when CHECKIN_BOT_DATA_KEY is set)
 """
@@ -40,6 +42,9 @@ async def main(data_dir: Path, run_no: int) -> None:
         entry = Entry(kind=rng.choice(KINDS), local_date=day, data={"text": text, "run": run_no, "n": n})
         await repo.append_entry(USER_ID, entry)
         sys.stdout.write(entry.entry_id + "\n")
+        sys.stdout.flush()
+        await repo.save_draft(USER_ID, {"run": run_no, "n": n, "text": text})
+        sys.stdout.write(f"draft {run_no} {n}\n")
         sys.stdout.flush()
 
 

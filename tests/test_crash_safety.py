@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,9 +86,18 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path, e
         acked += ids
         torn += leftovers
 
+    drafts_acked = [tuple(map(int, line.split()[1:])) for line in acked if line.startswith("draft ")]
+    acked = [line for line in acked if not line.startswith("draft ")]
     user_dir = TinyDBRepository(data_dir).user_dir(USER_ID)
     files = [p for p in user_dir.iterdir() if p.name.endswith(".json")]
     assert len(files) > 12
+    assert "draft.json" in {p.name for p in files}
+    assert (data_dir / "drafts" / str(USER_ID)).exists()  # never a draft without its marker
+    index = (user_dir.parent / "profiles-index.json").read_bytes()
+    assert is_sealed(index) == encrypted
+    if cipher is not None:
+        index = cipher.open(index, f"index/{user_dir.parent.name}")
+    assert list(json.loads(index)["profiles"]) == [str(USER_ID)]
     for path in files:  # every file parses on its own
         raw = path.read_bytes()
         assert is_sealed(raw) == encrypted
@@ -96,16 +106,20 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path, e
         document = json.loads(raw.decode("utf-8"))
         assert document["table"] == path.stem
 
-    async def load() -> tuple[list[str], list[str], bool]:
+    async def load() -> tuple[list[str], list[str], bool, dict[str, Any] | None]:
         repo = TinyDBRepository(data_dir, cipher=cipher)
         damage = await repo.take_damage_report(USER_ID)
         stored = [e.entry_id for e in await repo.list_entries(USER_ID)]
-        return damage, stored, await repo.get_profile(USER_ID) is not None
+        profile = await repo.get_profile(USER_ID)
+        indexed = [p async for p in repo.iter_profiles()]  # repairs what a kill left stale first
+        return damage, stored, profile is not None and indexed == [profile], await repo.get_draft(USER_ID)
 
-    damage, stored, has_profile = asyncio.run(load())
+    damage, stored, profile_indexed, draft = asyncio.run(load())
     assert damage == []
     assert not (user_dir / "quarantine").exists()
-    assert has_profile
+    assert profile_indexed
+    assert not list((data_dir / "index-pending").iterdir())
+    assert draft is not None and (draft["run"], draft["n"]) >= max(drafts_acked)
     assert len(stored) == len(set(stored))
     missing = set(acked) - set(stored)
     assert not missing, f"{len(missing)} of {len(acked)} acknowledged entries lost"

@@ -4,6 +4,7 @@ and a Bot API outage, losing no update and answering none twice."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,3 +97,38 @@ async def test_get_updates_outage_loses_nothing_and_repeats_nothing(
         await asyncio.sleep(0.5)
         assert replies(user, HELP) == 4  # every update processed exactly once
         assert bot.proc is not None and bot.proc.poll() is None
+
+
+def set_immutable(path: Path, on: bool) -> bool:
+    """chattr ±i: even root cannot create files in an immutable directory (a stand-in for a full
+    or read-only disk that the bot process cannot tell apart)."""
+    result = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, check=False)
+    return result.returncode == 0
+
+
+async def test_unwritable_storage_is_reported_and_others_are_served(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    unlucky, other = server.user(7005, "Eli"), server.user(7006, "Fay")
+    async with BotProcess(server, tmp_path) as bot:
+        await unlucky.send("/checkin")
+        await unlucky.wait_for(lambda m: "family of feelings" in m.content)
+        await unlucky.send("joy")
+        await unlucky.wait_for(lambda m: "Which word fits best?" in m.content and not m.edited)
+        await bot.settle()
+        user_dir = next((tmp_path / "data" / "users").glob(f"*/{unlucky.id}"))
+        before = {p.name: p.read_bytes() for p in user_dir.iterdir() if p.is_file()}
+        if not set_immutable(user_dir, True):
+            pytest.skip("chattr +i is not permitted here")
+        try:
+            await unlucky.send("glad")
+            failure = await unlucky.wait_for(lambda m: "couldn't save" in m.content, timeout=15)
+            assert "nothing was changed" in failure.content
+            await other.send("/checkin")
+            await other.wait_for(lambda m: "family of feelings" in m.content)
+            assert {p.name: p.read_bytes() for p in user_dir.iterdir() if p.is_file()} == before
+        finally:
+            set_immutable(user_dir, False)
+        await unlucky.send("glad")
+        await unlucky.wait_for(lambda m: "How strong is it?" in m.content, timeout=15)
+        await bot.settle()

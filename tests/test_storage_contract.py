@@ -330,14 +330,88 @@ async def test_drafts_are_isolated_copied_exported_and_deleted(repo: Repository)
 async def test_draft_must_be_json_safe(repo: Repository) -> None:
     with pytest.raises((TypeError, ValueError)):
         await repo.save_draft(3, {"bad": {1, 2}})
+    with pytest.raises((TypeError, ValueError)):
+        await repo.save_draft(3, {"bad": float("inf")})
+    with pytest.raises(TypeError):
+        await repo.save_draft(3, ["not", "a", "dict"])  # type: ignore[arg-type]
     assert await repo.get_draft(3) is None
+    assert await repo.users_with_drafts() == []
+    await repo.save_draft(3, DRAFT)
+    with pytest.raises((TypeError, ValueError)):
+        await repo.save_draft(3, {"bad": object()})
+    assert await repo.get_draft(3) == DRAFT  # a refused save keeps the previous draft
+
+
+async def test_users_with_drafts_follows_saves_clears_and_deletes(repo: Repository) -> None:
+    for user_id in (30, 1030, 31, 32):
+        await repo.save_draft(user_id, {"n": user_id})
+    await repo.save_draft(31, {"n": "again"})
+    assert sorted(await repo.users_with_drafts()) == [30, 31, 32, 1030]
+    await repo.clear_draft(30)
+    await repo.delete_user(1030)
+    await repo.delete_user(33)
+    assert sorted(await repo.users_with_drafts()) == [31, 32]
+    assert await repo.get_draft(31) == {"n": "again"}
+    assert await repo.get_draft(1030) is None
+    await repo.save_draft(1030, {"n": "back"})  # a deleted user can start over
+    assert sorted(await repo.users_with_drafts()) == [31, 32, 1030]
+
+
+async def test_long_draft_round_trips_and_deleting_keeps_the_rest(repo: Repository) -> None:
+    long_text = "Ich schreibe 📝 " * 7_000  # ~100 KB of free text
+    draft = {"flow": "pages", "answers": {"text": long_text, "parts": [long_text[:10]] * 3}, "n": 1.5}
+    await repo.save_profile(Profile(user_id=40, created_at=T0))
+    await repo.append_entry(40, entry(date(2024, 1, 1)))
+    await repo.save_draft(40, draft)
+    assert await repo.get_draft(40) == draft
+    exported = await repo.export_user(40)
+    assert exported["draft"] == draft and len(exported["entries"]) == 1
+    await repo.clear_draft(40)
+    assert (await repo.export_user(40))["draft"] is None
+    assert await repo.get_profile(40) is not None
+    assert len(await repo.list_entries(40)) == 1
+    await repo.save_draft(40, {})
+    assert await repo.get_draft(40) == {}  # an empty draft is still a draft
+    assert (await repo.export_user(40))["draft"] == {}
 
 
 async def test_iter_profiles_yields_each_current_profile_once(repo: Repository) -> None:
-    for user_id in (1, 1001, 2, 99999):
-        await repo.save_profile(Profile(user_id=user_id, timezone="UTC", created_at=T0))
-    await repo.save_profile(Profile(user_id=2, timezone="Asia/Kolkata", morning=time(6, 0), created_at=T0))
+    assert [p async for p in repo.iter_profiles()] == []
+    saved = {
+        user_id: Profile(user_id=user_id, timezone="UTC", interests=[f"topic {user_id}"], created_at=T0)
+        for user_id in (1, 1001, 2, 999, 99999)
+    }
+    for profile in saved.values():
+        await repo.save_profile(profile)
+    saved[2] = Profile(
+        user_id=2,
+        timezone="Asia/Kolkata",
+        morning=time(6, 0),
+        interests=["sleep", "שלום"],
+        last_nudged={"morning": "2024-05-01"},
+        created_at=T0,
+    )
+    await repo.save_profile(saved[2])
     await repo.delete_user(1001)
-    found = {p.user_id: p async for p in repo.iter_profiles()}
-    assert sorted(found) == [1, 2, 99999]
-    assert found[2].timezone == "Asia/Kolkata" and found[2].morning == time(6, 0)
+    del saved[1001]
+    await repo.append_entry(5, entry(date(2024, 1, 1)))  # entries alone make no profile
+    await repo.save_draft(6, DRAFT)  # nor does a draft
+    found = [p async for p in repo.iter_profiles()]
+    assert sorted(found, key=lambda p: p.user_id) == [saved[u] for u in sorted(saved)]
+
+    found[0].interests.append("changed by the caller")
+    assert sorted([p async for p in repo.iter_profiles()], key=lambda p: p.user_id) == [
+        saved[u] for u in sorted(saved)
+    ]
+    for user_id in list(saved):
+        await repo.delete_user(user_id)
+    assert [p async for p in repo.iter_profiles()] == []
+
+
+async def test_invites_are_single_use_and_expire(repo: Repository) -> None:
+    await repo.create_invite("abc", T0 + timedelta(days=7))
+    await repo.create_invite("old", T0 + timedelta(days=1))
+    assert await repo.redeem_invite("nope", T0) is False
+    assert await repo.redeem_invite("old", T0 + timedelta(days=2)) is False
+    assert await repo.redeem_invite("abc", T0 + timedelta(days=2)) is True
+    assert await repo.redeem_invite("abc", T0 + timedelta(days=2)) is False

@@ -20,6 +20,7 @@ import pytest
 
 from bot.domain.models import Entry, Profile
 from bot.storage import SCHEMA_VERSION, StorageError
+from bot.storage.crypto import Cipher, is_sealed, new_key
 from bot.storage.tinydb_store import FrozenDoc, PartitionedAtomicStorage, TinyDBRepository
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
@@ -79,10 +80,12 @@ def odd_umask(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.mark.usefixtures("odd_umask")
 async def test_files_are_0600_and_directories_0700(repo: TinyDBRepository, data_dir: Path) -> None:
     await populate(repo)
+    await repo.save_draft(USER, {"answers": {"text": SECRET}})  # draft.json and its marker
     (repo.user_dir(USER) / "entries-2024-01.json").write_bytes(b"garbage")
     await TinyDBRepository(data_dir).take_damage_report(USER)  # creates quarantine/
     paths = list(walk(data_dir))
-    assert any(p.name == "quarantine" for p in paths)
+    names = {p.name for p in paths}
+    assert {"quarantine", "draft.json", "drafts", str(USER), "profiles-index.json", "index-pending"} <= names
     for path in paths:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if path.is_dir():
@@ -479,65 +482,339 @@ async def test_many_users_of_one_shard_concurrently(repo: TinyDBRepository) -> N
     for user_id in users:
         assert [e.data["text"] for e in await repo.list_entries(user_id)] == [f"user {user_id}"]
     await asyncio.gather(*(repo.delete_user(u) for u in users))
-    assert [p.name for p in repo.user_dir(users[0]).parent.iterdir()] == ["profiles-index.json"]
+    assert list(repo.user_dir(users[0]).parent.iterdir()) == []  # no profiles, so no index either
 
 
 # --- drafts: marker files; profiles: per-shard index ---------------------------------------
 
 
-async def test_draft_file_marker_and_modes(repo: TinyDBRepository, data_dir: Path) -> None:
+def index_file(repo: TinyDBRepository, user_id: int) -> Path:
+    return repo.user_dir(user_id).parent / "profiles-index.json"
+
+
+def indexed(repo: TinyDBRepository, user_id: int) -> dict[str, Any]:
+    """The profiles in `user_id`'s shard index file, read directly."""
+    document = json.loads(index_file(repo, user_id).read_bytes())
+    assert document["schema"] == SCHEMA_VERSION
+    assert document["shard"] == repo.user_dir(user_id).parent.name
+    profiles: dict[str, Any] = document["profiles"]
+    return profiles
+
+
+async def profiles_of(repo: TinyDBRepository) -> list[Profile]:
+    return sorted([p async for p in repo.iter_profiles()], key=lambda p: p.user_id)
+
+
+async def test_draft_file_marker_and_modes(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await populate(repo)
-    before = {
-        name: data for name, data in snapshot(repo.user_dir(USER)).items() if name.startswith("entries")
-    }
+    before = snapshot(repo.user_dir(USER))
     await repo.save_draft(USER, {"answers": {"text": SECRET}})
     draft_file = repo.user_dir(USER) / "draft.json"
     marker = data_dir / "drafts" / str(USER)
     assert stat.S_IMODE(draft_file.stat().st_mode) == 0o600
-    assert stat.S_IMODE(marker.stat().st_mode) == 0o600
+    assert marker.read_bytes() == b"" and stat.S_IMODE(marker.stat().st_mode) == 0o600
     assert stat.S_IMODE(marker.parent.stat().st_mode) == 0o700
-    after = {name: data for name, data in snapshot(repo.user_dir(USER)).items() if name.startswith("entries")}
-    assert after == before  # a draft never rewrites entry files
+    document = json.loads(draft_file.read_bytes())
+    assert document["table"] == "draft" and document["schema"] == SCHEMA_VERSION
+    assert document["docs"] == {"1": {"draft": {"answers": {"text": SECRET}}}}
+    after = snapshot(repo.user_dir(USER))
+    assert {k: v for k, v in after.items() if k != "draft.json"} == before  # nothing else rewritten
+
+    replaced: list[str] = []
+    real_replace = os.replace
+
+    def recording_replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        replaced.append(Path(dst).name)
+        real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    await repo.save_draft(USER, {"answers": {"text": SECRET, "more": "x" * 100_000}})
+    assert replaced == ["draft.json"]
+    monkeypatch.undo()
+
+    assert await repo.users_with_drafts() == [USER]
     await repo.clear_draft(USER)
     assert not draft_file.exists() and not marker.exists()
+    assert await repo.users_with_drafts() == []
+    assert {k: v for k, v in snapshot(repo.user_dir(USER)).items()} == before
 
 
-async def test_marker_without_draft_is_tolerated(repo: TinyDBRepository, data_dir: Path) -> None:
+async def test_draft_survives_a_new_instance(repo: TinyDBRepository, data_dir: Path) -> None:
+    await repo.save_draft(USER, {"step": 2, "answers": {"text": "ünïcødé 😀"}})
+    await repo.close()
+    fresh = TinyDBRepository(data_dir)
+    assert await fresh.users_with_drafts() == [USER]
+    assert await fresh.get_draft(USER) == {"step": 2, "answers": {"text": "ünïcødé 😀"}}
+
+
+async def test_stale_marker_is_tolerated_and_cleaned_lazily(repo: TinyDBRepository, data_dir: Path) -> None:
+    """A crash between marker and draft leaves a marker alone: listed once, then dropped."""
     (data_dir / "drafts").mkdir(parents=True)
     (data_dir / "drafts" / "31337").touch()
-    assert await repo.users_with_drafts() == [31337]
+    await populate(repo)
+    (data_dir / "drafts" / str(USER)).touch()
+    assert await repo.users_with_drafts() == [USER, 31337]
     assert await repo.get_draft(31337) is None
-    await repo.clear_draft(31337)
+    assert await repo.get_draft(USER) is None
+    assert await repo.users_with_drafts() == []
+    assert not repo.user_dir(31337).exists()  # noticing did not create the user
+
+
+async def test_delete_removes_a_marker_without_a_directory(repo: TinyDBRepository, data_dir: Path) -> None:
+    (data_dir / "drafts").mkdir(parents=True)
+    (data_dir / "drafts" / str(USER)).touch()
+    await repo.delete_user(USER)
     assert await repo.users_with_drafts() == []
 
 
-async def test_corrupt_draft_is_quarantined(repo: TinyDBRepository, data_dir: Path) -> None:
-    await repo.save_draft(USER, {"answers": {"text": "x"}})
-    (repo.user_dir(USER) / "draft.json").write_bytes(b'{"schema": 1, "table": "draft", "docs": {"1": ')
+async def test_deleting_a_user_removes_draft_marker_and_index_entry(
+    repo: TinyDBRepository, data_dir: Path
+) -> None:
+    await populate(repo)
+    await populate(repo, user_id=USER + 1000)
+    await repo.save_draft(USER, {"answers": {"text": SECRET}})
+    await repo.delete_user(USER)
+    assert not (data_dir / "drafts" / str(USER)).exists()
+    assert list(indexed(repo, USER)) == [str(USER + 1000)]
+    assert list((data_dir / "index-pending").iterdir()) == []
+    holding_secret = {path for path, data in snapshot(data_dir).items() if SECRET.encode() in data}
+    assert {Path(path).parent.name for path in holding_secret} == {str(USER + 1000)}  # the other user
+
+
+async def test_corrupt_draft_is_quarantined_and_reported(
+    repo: TinyDBRepository, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await populate(repo)
+    await repo.save_draft(USER, {"answers": {"text": SECRET}})
+    bad = b'{"schema": 1, "table": "draft", "docs": {"1": '
+    (repo.user_dir(USER) / "draft.json").write_bytes(bad)
+    fresh = TinyDBRepository(data_dir)
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        assert await fresh.get_draft(USER) is None
+    assert await fresh.take_damage_report(USER) == ["draft.json"]
+    moved = list((repo.user_dir(USER) / "quarantine").iterdir())
+    assert [p.read_bytes() for p in moved] == [bad]
+    assert SECRET not in caplog.text
+    assert await fresh.users_with_drafts() == []  # the stale marker went with it
+    assert len(await fresh.list_entries(USER)) == 6
+    await fresh.save_draft(USER, {"answers": {}})  # a new draft starts a new file
+    assert await fresh.get_draft(USER) == {"answers": {}}
+
+
+async def test_draft_with_a_wrong_shape_is_quarantined(repo: TinyDBRepository, data_dir: Path) -> None:
+    await repo.save_draft(USER, {"answers": {}})
+    (repo.user_dir(USER) / "draft.json").write_text(
+        json.dumps({"schema": SCHEMA_VERSION, "table": "draft", "docs": {"1": {"draft": [1]}}})
+    )
     fresh = TinyDBRepository(data_dir)
     assert await fresh.get_draft(USER) is None
     assert await fresh.take_damage_report(USER) == ["draft.json"]
 
 
-async def test_shard_index_is_rebuilt_when_missing_or_damaged(
-    repo: TinyDBRepository, data_dir: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    users = [USER, USER + 1000, USER + 2000, 5]
+async def test_shard_index_follows_saves_and_deletes(repo: TinyDBRepository) -> None:
+    first = Profile(user_id=USER, timezone="Europe/Berlin", interests=["sleep"], created_at=T0)
+    await repo.save_profile(first)
+    assert stat.S_IMODE(index_file(repo, USER).stat().st_mode) == 0o600
+    assert indexed(repo, USER) == {str(USER): first.to_dict()}
+    second = Profile(user_id=USER + 1000, created_at=T0)
+    await repo.save_profile(second)
+    changed = Profile(user_id=USER, timezone="Asia/Tokyo", interests=["sleep", "work"], created_at=T0)
+    await repo.save_profile(changed)
+    assert indexed(repo, USER) == {str(USER): changed.to_dict(), str(USER + 1000): second.to_dict()}
+    await repo.delete_user(USER + 1000)
+    assert indexed(repo, USER) == {str(USER): changed.to_dict()}
+    assert not (repo._data_dir / "index-pending" / str(USER)).exists()
+
+
+async def test_iter_profiles_reads_only_the_shard_indexes(repo: TinyDBRepository, data_dir: Path) -> None:
+    users = [1, 1001, 2, 999, 123456]
     for user_id in users:
-        await repo.save_profile(Profile(user_id=user_id, timezone="Europe/Berlin", created_at=T0))
-    index = repo.user_dir(USER).parent / "profiles-index.json"
-    assert stat.S_IMODE(index.stat().st_mode) == 0o600
-    index.write_bytes(b"not json")
-    (repo.user_dir(5).parent / "profiles-index.json").unlink()
+        await repo.save_profile(Profile(user_id=user_id, timezone="UTC", created_at=T0))
+        await repo.append_entry(user_id, entry(date(2024, 1, 1)))
+    await repo.close()
+    for user_id in users:  # iteration must not need the users' own files
+        (repo.user_dir(user_id) / "profile.json").unlink()
     fresh = TinyDBRepository(data_dir)
-    assert sorted([p.user_id async for p in fresh.iter_profiles()]) == sorted(users)
-    assert "rebuilding" in caplog.text and SECRET not in caplog.text
-    assert json.loads(index.read_bytes())["schema"] == 1
+    assert [p.user_id for p in await profiles_of(fresh)] == sorted(users)
+
+
+async def test_iter_profiles_after_reopening(repo: TinyDBRepository, data_dir: Path) -> None:
+    saved = {u: Profile(user_id=u, interests=[f"i{u}"], created_at=T0) for u in (3, 1003, 4, 5)}
+    for profile in saved.values():
+        await repo.save_profile(profile)
+    saved[3] = Profile(user_id=3, timezone="Europe/Paris", morning=None, created_at=T0)
+    await repo.save_profile(saved[3])
+    await repo.delete_user(4)
+    del saved[4]
+    await repo.close()
+    fresh = TinyDBRepository(data_dir)
+    assert await profiles_of(fresh) == sorted(saved.values(), key=lambda p: p.user_id)
+    assert await profiles_of(TinyDBRepository(data_dir / "empty")) == []
+
+
+@pytest.mark.parametrize("damage", ["missing", "not json", "wrong schema", "bad entry", "wrong shard"])
+async def test_shard_index_is_rebuilt_when_missing_or_damaged(
+    repo: TinyDBRepository, data_dir: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    users = [USER, USER + 1000, USER + 2000]
+    saved = [Profile(user_id=u, timezone="Europe/Berlin", interests=[SECRET], created_at=T0) for u in users]
+    for profile in saved:
+        await repo.save_profile(profile)
+    await repo.save_profile(Profile(user_id=5, created_at=T0))  # another shard, left intact
+    await repo.append_entry(USER + 3000, entry(date(2024, 1, 1)))  # a user without a profile
+    expected = indexed(repo, USER)
+    index = index_file(repo, USER)
+    raw = index.read_bytes()
+    damaged = {
+        "missing": None,
+        "not json": raw[:-3],
+        "wrong schema": raw.replace(b'"schema":1', b'"schema":99'),
+        "bad entry": raw.replace(b'"created_at":"2024-01-01T12:00:00+00:00"', b'"created_at":"soon"', 1),
+        "wrong shard": raw.replace(b'"shard":"042"', b'"shard":"043"'),
+    }[damage]
+    if damaged is None:
+        index.unlink()
+    else:
+        assert damaged != raw
+        index.write_bytes(damaged)
+
+    fresh = TinyDBRepository(data_dir)
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        found = await profiles_of(fresh)
+    assert found == sorted([*saved, Profile(user_id=5, created_at=T0)], key=lambda p: p.user_id)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "shard 042" in warnings[0]
+    assert SECRET not in caplog.text
+    assert indexed(repo, USER) == expected  # written back
+    assert stat.S_IMODE(index.stat().st_mode) == 0o600
+
+    caplog.clear()
+    assert await profiles_of(fresh) == found
+    assert caplog.records == []  # rebuilt once
+
+
+async def test_saving_into_a_shard_without_index_rebuilds_it(
+    repo: TinyDBRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    await repo.save_profile(Profile(user_id=USER, created_at=T0))
+    assert caplog.records == []  # a new shard's first index is not worth a warning
+    index_file(repo, USER).unlink()
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        await repo.save_profile(Profile(user_id=USER + 1000, created_at=T0))
+    assert sorted(map(int, indexed(repo, USER))) == [USER, USER + 1000]
+    assert "shard 042" in caplog.text
+
+
+async def test_encrypted_index_is_sealed_and_rebuilt_with_the_key(data_dir: Path) -> None:
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(data_dir, cipher=cipher)
+    saved = [Profile(user_id=u, interests=[SECRET], created_at=T0) for u in (USER, USER + 1000)]
+    for profile in saved:
+        await repo.save_profile(profile)
+    index = index_file(repo, USER)
+    assert is_sealed(index.read_bytes()) and SECRET.encode() not in index.read_bytes()
+    index.unlink()
+    fresh = TinyDBRepository(data_dir, cipher=cipher)
+    assert await profiles_of(fresh) == saved  # rebuilt from the sealed profile files
+    assert is_sealed(index.read_bytes())
+    assert await fresh.take_damage_report(USER) == []
+    index.write_bytes(Cipher.from_text(new_key()).seal(b"{}", f"index/{index.parent.name}"))  # another key
+    assert await profiles_of(TinyDBRepository(data_dir, cipher=cipher)) == saved
+
+
+async def test_rebuild_quarantines_a_damaged_profile(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    await populate(repo, user_id=USER + 1000)
+    await repo.close()
+    (repo.user_dir(USER) / "profile.json").write_bytes(b"{broken")
+    index_file(repo, USER).unlink()
+    fresh = TinyDBRepository(data_dir)
+    assert [p.user_id for p in await profiles_of(fresh)] == [USER + 1000]
+    assert await fresh.take_damage_report(USER) == ["profile.json"]
+    assert [p.read_bytes() for p in (repo.user_dir(USER) / "quarantine").iterdir()] == [b"{broken"]
+    assert await fresh.get_profile(USER) is None
+    assert len(await fresh.list_entries(USER)) == 6
+
+
+async def test_a_quarantined_profile_leaves_the_index(repo: TinyDBRepository, data_dir: Path) -> None:
+    await populate(repo)
+    await repo.close()
+    (repo.user_dir(USER) / "profile.json").write_bytes(b"{broken")
+    fresh = TinyDBRepository(data_dir)
+    assert await fresh.get_profile(USER) is None  # its load sets the file aside ...
+    assert indexed(repo, USER) == {}  # ... and the index forgets the profile
+    assert await profiles_of(fresh) == []
+
+
+async def test_index_entries_a_crash_left_stale_are_repaired(repo: TinyDBRepository, data_dir: Path) -> None:
+    """Killed between profile file and index: the pending marker makes the next start fix it."""
+    old = Profile(user_id=USER, timezone="Europe/Berlin", created_at=T0)
+    new = Profile(user_id=USER, timezone="Asia/Tokyo", created_at=T0)
+    await repo.save_profile(old)
+    await repo.save_profile(Profile(user_id=USER + 1000, created_at=T0))
+    await repo.save_profile(Profile(user_id=USER + 2000, created_at=T0))
+    stale_index = index_file(repo, USER).read_bytes()
+    await repo.save_profile(new)
+    await repo.save_profile(Profile(user_id=USER + 3000, created_at=T0))  # a new user ...
+    await repo.delete_user(USER + 1000)  # ... and a deleted one
+    await repo.close()
+    index_file(repo, USER).write_bytes(stale_index)  # as if each index write was lost
+    pending = data_dir / "index-pending"
+    for user_id in (USER, USER + 1000, USER + 3000):
+        (pending / str(user_id)).touch()
+
+    fresh = TinyDBRepository(data_dir)
+    found = {p.user_id: p for p in await profiles_of(fresh)}
+    assert sorted(found) == [USER, USER + 2000, USER + 3000]
+    assert found[USER] == new
+    assert sorted(map(int, indexed(repo, USER))) == [USER, USER + 2000, USER + 3000]
+    assert list(pending.iterdir()) == []
+
+
+async def test_failed_profile_save_leaves_index_and_markers_unchanged(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await repo.save_profile(Profile(user_id=USER, created_at=T0))
+    before = snapshot(data_dir)
+    real_replace = os.replace
+
+    def index_write_fails(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(dst).name == "profiles-index.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", index_write_fails)
+    with pytest.raises(StorageError):
+        await repo.save_profile(Profile(user_id=USER, timezone="Asia/Tokyo", created_at=T0))
+    monkeypatch.undo()
+    # The profile file did change, the index could not: the pending marker remembers that.
+    assert (data_dir / "index-pending" / str(USER)).exists()
+    assert snapshot(data_dir) != before
+    found = await profiles_of(TinyDBRepository(data_dir))
+    assert [p.timezone for p in found] == ["Asia/Tokyo"]
+    assert list((data_dir / "index-pending").iterdir()) == []
 
 
 async def test_concurrent_profile_saves_in_one_shard_all_indexed(
     repo: TinyDBRepository, data_dir: Path
 ) -> None:
     users = [42 + 1000 * i for i in range(50)]
-    await asyncio.gather(*(repo.save_profile(Profile(user_id=u, created_at=T0)) for u in users))
-    assert sorted([p.user_id async for p in TinyDBRepository(data_dir).iter_profiles()]) == users
+    await asyncio.gather(
+        *(repo.save_profile(Profile(user_id=u, interests=[str(u)], created_at=T0)) for u in users)
+    )
+    assert sorted(indexed(repo, 42), key=int) == [str(u) for u in users]
+    found = await profiles_of(TinyDBRepository(data_dir))
+    assert [(p.user_id, p.interests) for p in found] == [(u, [str(u)]) for u in users]
+    await asyncio.gather(*(repo.delete_user(u) for u in users[::2]))
+    assert sorted(indexed(repo, 42), key=int) == [str(u) for u in users[1::2]]
+
+
+async def test_iter_profiles_can_be_abandoned_early(repo: TinyDBRepository) -> None:
+    for user_id in range(1, 30):
+        await repo.save_profile(Profile(user_id=user_id, created_at=T0))
+    async for profile in repo.iter_profiles():
+        assert profile.user_id == 1
+        break
+    assert len(await profiles_of(repo)) == 29

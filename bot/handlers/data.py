@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.domain.journal import markdown_journal
 from bot.domain.models import Entry
+from bot.handlers.access import revoke
 from bot.handlers.common import Context, lang, reply, services, user_id
 from bot.handlers.flows import forget_user
 from bot.handlers.recap import field_label, kind_name
@@ -70,6 +71,7 @@ async def on_delete_button(update: Update, context: Context) -> None:
         return
     await services(context).repo.delete_user(user_id(update))
     forget_user(context, user_id(update))
+    revoke(context, user_id(update))
     if context.user_data is not None:
         context.user_data.clear()
     await reply(update, "delete_done")

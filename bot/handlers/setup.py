@@ -166,7 +166,7 @@ async def start(update: Update, context: Context) -> None:
             await repo.save_profile(profile)
         await reply(update, "welcome_back", name=first_name(update), **_summary_values(profile, context))
         return
-    if profile is None:
+    if profile is None or profile.timezone is None:  # new (an invite may have created the profile)
         await reply(update, "welcome", name=first_name(update))
         await reply(update, "privacy_note")
     else:

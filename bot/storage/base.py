@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain.models import Entry, Profile
@@ -82,6 +82,14 @@ class Repository(ABC):
     @abstractmethod
     async def users_with_drafts(self) -> list[int]:
         """Ids of users who have a draft (restoring writing timers at start); cheap for 100k users."""
+
+    @abstractmethod
+    async def create_invite(self, code: str, expires_at: datetime) -> None:
+        """Store a single-use invite code; durable on return."""
+
+    @abstractmethod
+    async def redeem_invite(self, code: str, now: datetime) -> bool:
+        """Use up the code if it exists and has not expired; True only for the first use."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; the default has none."""

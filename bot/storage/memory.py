@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain.models import Entry, Profile
@@ -37,6 +37,7 @@ class InMemoryRepository(Repository):
         self._profiles: dict[int, dict[str, Any]] = {}
         self._entries: dict[int, list[dict[str, Any]]] = {}
         self._drafts: dict[int, dict[str, Any]] = {}
+        self._invites: dict[str, datetime] = {}
 
     async def get_profile(self, user_id: int) -> Profile | None:
         """The stored profile as a fresh object, or None."""
@@ -102,14 +103,27 @@ class InMemoryRepository(Repository):
             yield Profile.from_dict(_normalised(raw))
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
+        """A fresh copy of the draft, or None."""
         raw = self._drafts.get(user_id)
         return _normalised(raw) if raw is not None else None
 
     async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
+        """Store a copy; non-dicts and values JSON cannot hold are refused before anything changes."""
+        if not isinstance(draft, dict):
+            raise TypeError("a draft must be a dict")
         self._drafts[user_id] = _normalised(draft)
 
     async def clear_draft(self, user_id: int) -> None:
+        """Drop the draft; no error if there is none."""
         self._drafts.pop(user_id, None)
 
     async def users_with_drafts(self) -> list[int]:
-        return list(self._drafts)
+        """Ids with a draft, ascending (never stale here, unlike on disk)."""
+        return sorted(self._drafts)
+
+    async def create_invite(self, code: str, expires_at: datetime) -> None:
+        self._invites[code] = expires_at
+
+    async def redeem_invite(self, code: str, now: datetime) -> bool:
+        expires_at = self._invites.pop(code, None)
+        return expires_at is not None and now < expires_at

@@ -59,6 +59,7 @@ DRAFTS_DIR = "drafts"
 PENDING_DIR = "index-pending"
 SHARD_INDEX = "profiles-index.json"
 KEY_CHECK = "key-check"
+INVITES = "invites.json"
 KEY_CHECK_TEXT = b"checkin-bot data key check"
 QUARANTINE_DIR = "quarantine"
 DIR_MODE = 0o700
@@ -296,6 +297,68 @@ def _atomic_write(directory: Path, filename: str, payload: bytes) -> None:
         raise
 
 
+def _create_marker(directory: Path, name: str) -> None:
+    """Durably create the empty file `directory/name` (0600); no-op if it exists.
+
+    If the directory fsync fails the new marker is removed again, so a failed call leaves
+    nothing behind.
+    """
+    marker = directory / name
+    if os.path.lexists(marker):
+        return
+    _make_dirs(directory)
+    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # os.open's mode is filtered by the umask
+    finally:
+        os.close(fd)
+    try:
+        _fsync_dir(directory)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(marker)
+        raise
+
+
+def _remove_marker(directory: Path, name: str, *, durable: bool) -> None:
+    """Remove a marker if present; `durable` also fsyncs the directory."""
+    try:
+        os.unlink(directory / name)
+    except FileNotFoundError:
+        return
+    if durable:
+        _fsync_dir(directory)
+
+
+def _read_profile_doc(user_dir: Path, cipher: Cipher | None) -> dict[str, Any] | None:
+    """The profile document straight from disk (None if absent); CorruptFileError if unreadable.
+
+    Used outside the user's cached database (index rebuilds and repairs), so it never
+    quarantines anything itself.
+    """
+    filename = f"{PROFILE_TABLE}.json"
+    try:
+        raw = (user_dir / filename).read_bytes()
+    except FileNotFoundError:
+        return None
+    doc = _decode(PROFILE_TABLE, _open(cipher, raw, f"{user_dir.name}/{filename}")).get(str(_PROFILE_DOC_ID))
+    return doc if isinstance(doc, dict) else None
+
+
+def _profiles_of(shard: str, docs: dict[str, Any]) -> list[Profile] | None:
+    """Profiles from an index's docs, or None if any is malformed (then the index is rebuilt)."""
+    profiles: list[Profile] = []
+    try:
+        for key, doc in docs.items():
+            profile = Profile.from_dict(doc)
+            if key != str(profile.user_id) or f"{profile.user_id % 1000:03d}" != shard:
+                raise ValueError("index key does not match the profile")
+            profiles.append(profile)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return profiles
+
+
 Members = dict[str, tuple[FrozenDoc, bytes]]
 """doc_id -> (document object, its encoded `"doc_id":{...}` bytes)."""
 
@@ -477,6 +540,7 @@ class TinyDBRepository(Repository):
         self._open: OrderedDict[int, TinyDB] = OrderedDict()
         self._damage: dict[int, list[str]] = {}
         self._shard_locks: dict[str, threading.Lock] = {}
+        self._invite_lock = threading.Lock()
 
     def prepare(self) -> None:
         """Create the data directory (0700) and prove it is writable; OSError if not.
@@ -615,22 +679,29 @@ class TinyDBRepository(Repository):
             database.close()
 
     async def iter_profiles(self) -> AsyncIterator[Profile]:
-        """Every profile, one shard index at a time (never opening each user's directory)."""
-        users = self._data_dir / "users"
-        try:
-            shards = sorted(item.name for item in os.scandir(users) if item.is_dir() and item.name.isdigit())
-        except FileNotFoundError:
-            return
+        """Every profile, one shard index at a time (never opening each user's directory).
+
+        Index files are read and parsed in a worker thread; only one shard's profiles
+        (~1/1000 of all) are in memory at a time. Index entries left stale by a crash are
+        repaired first.
+        """
+        await asyncio.to_thread(self._repair_pending)
+        shards = await asyncio.to_thread(self._shard_dirs)
         for shard in shards:
-            for raw in await asyncio.to_thread(self._read_shard_index, users / shard):
-                yield Profile.from_dict(raw)
+            for profile in await asyncio.to_thread(self._read_shard, shard):
+                yield profile
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
-        """The stored draft as a fresh dict, or None."""
+        """The stored draft as a fresh dict, or None (dropping a stale draft marker)."""
         return await self._run(user_id, partial(self._get_draft, user_id))
 
     async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
-        """Durably store the draft (marker first, so a crash never hides a draft from the index)."""
+        """Durably store the draft: marker first, so a crash never hides a draft from the index.
+
+        Rewrites only draft.json (and creates the marker once per draft).
+        """
+        if not isinstance(draft, dict):
+            raise TypeError("a draft must be a dict")
         record = _normalised({"draft": draft})
         await self._run(user_id, partial(self._save_draft, user_id, record))
 
@@ -639,8 +710,47 @@ class TinyDBRepository(Repository):
         await self._run(user_id, partial(self._clear_draft, user_id))
 
     async def users_with_drafts(self) -> list[int]:
-        """Users with a draft marker; a marker may outlive its draft after a crash (get_draft → None)."""
+        """Users with a draft marker: one directory listing, however many users exist.
+
+        A crash can leave a marker without a draft, so callers must accept that
+        `get_draft` returns None for a listed user (that call also removes the marker).
+        """
         return await asyncio.to_thread(self._users_with_drafts)
+
+    async def create_invite(self, code: str, expires_at: datetime) -> None:
+        """Add a single-use code to `<data_dir>/invites.json` (atomic, durable on return)."""
+        await asyncio.to_thread(self._change_invites, code, expires_at.isoformat(), None)
+
+    async def redeem_invite(self, code: str, now: datetime) -> bool:
+        """Use the code up (and drop expired ones); True only for a valid first use."""
+        return await asyncio.to_thread(self._change_invites, code, None, now)
+
+    # -- invites ---------------------------------------------------------------------------
+
+    def _change_invites(self, code: str, expires: str | None, redeem_at: datetime | None) -> bool:
+        with self._invite_lock:
+            path = self._data_dir / INVITES
+            try:
+                document = json.loads(_open(self._cipher, path.read_bytes(), "invites").decode("utf-8"))
+                invites: dict[str, str] = dict(document["invites"])
+            except FileNotFoundError:
+                invites = {}
+            except (UnicodeDecodeError, ValueError, KeyError, TypeError, CorruptFileError):
+                logger.warning("Invite file %s is unreadable; outstanding invites are void", path)
+                invites = {}
+            valid = False
+            if expires is not None:
+                invites[code] = expires
+            else:
+                assert redeem_at is not None
+                used = invites.pop(code, None)
+                valid = used is not None and redeem_at < datetime.fromisoformat(used)
+                invites = {c: e for c, e in invites.items() if datetime.fromisoformat(e) > redeem_at}
+            payload = _encode_json({"schema": SCHEMA_VERSION, "invites": invites})
+            _make_dirs(self._data_dir)
+            _atomic_write(self._data_dir, INVITES, _seal(self._cipher, payload, "invites"))
+            _fsync_dir(self._data_dir)
+            return valid
 
     # -- machinery --------------------------------------------------------------------
 
@@ -697,8 +807,17 @@ class TinyDBRepository(Repository):
             database.close()
 
     def _record_damage(self, user_id: int, filename: str) -> None:
+        """Remember a quarantined file for the report; a lost profile also leaves the index.
+
+        Called while the user's database loads, i.e. under the user's lock.
+        """
         with self._global_lock:
             self._damage.setdefault(user_id, []).append(filename)
+        if filename == f"{PROFILE_TABLE}.json":
+            try:
+                self._reindex(user_id, None)
+            except OSError as exc:  # the pending marker stays: the next iter_profiles retries
+                logger.warning("Could not drop user %s from the profile index: %s", user_id, exc.strerror)
 
     # -- bodies (run in a worker thread under the user's lock) ------------------------
 
@@ -707,17 +826,20 @@ class TinyDBRepository(Repository):
         return Profile.from_dict(dict(doc)) if isinstance(doc, Mapping) else None
 
     def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
+        """Profile file first, then the shard index, inside a pending marker (see `_reindex`)."""
         table = self._database(user_id).table(PROFILE_TABLE)
 
         def replace(doc: MutableMapping[Any, Any]) -> None:
             doc.clear()
             doc.update(record)
 
-        if table.contains(doc_id=_PROFILE_DOC_ID):
-            table.update(replace, doc_ids=[_PROFILE_DOC_ID])
-        else:
-            table.insert(Document(record, doc_id=_PROFILE_DOC_ID))
-        self._update_shard_index(user_id, record)
+        def write() -> None:
+            if table.contains(doc_id=_PROFILE_DOC_ID):
+                table.update(replace, doc_ids=[_PROFILE_DOC_ID])
+            else:
+                table.insert(Document(record, doc_id=_PROFILE_DOC_ID))
+
+        self._reindex(user_id, record, change=write)
 
     def _append_entry(self, user_id: int, table: str, record: dict[str, Any]) -> None:
         self._database(user_id).table(table).insert(record)
@@ -749,13 +871,17 @@ class TinyDBRepository(Repository):
     def _get_draft(self, user_id: int) -> dict[str, Any] | None:
         doc = self._database(user_id).table(DRAFT_TABLE).get(doc_id=_PROFILE_DOC_ID)
         if not isinstance(doc, Mapping):
+            # No draft: a marker left by a crash (or a quarantined draft) is stale. Safe under
+            # the user's lock, since a save creates its marker before its draft.
+            _remove_marker(self._data_dir / DRAFTS_DIR, str(user_id), durable=False)
             return None
         draft: dict[str, Any] = _json_copy(doc["draft"])
         return draft
 
     def _save_draft(self, user_id: int, record: dict[str, Any]) -> None:
-        self._set_marker(user_id, present=True)
-        table = self._database(user_id).table(DRAFT_TABLE)
+        database = self._database(user_id)
+        _create_marker(self._data_dir / DRAFTS_DIR, str(user_id))
+        table = database.table(DRAFT_TABLE)
 
         def replace(doc: MutableMapping[Any, Any]) -> None:
             doc.clear()
@@ -770,130 +896,260 @@ class TinyDBRepository(Repository):
         database = self._database(user_id)
         if DRAFT_TABLE in database.tables():
             database.drop_table(DRAFT_TABLE)
-        self._set_marker(user_id, present=False)
-
-    def _set_marker(self, user_id: int, *, present: bool) -> None:
-        markers = self._data_dir / DRAFTS_DIR
-        marker = markers / str(user_id)
-        if present == marker.exists():
-            return
-        if present:
-            _make_dirs(markers)
-            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(marker)
-        _fsync_dir(markers)
+        _remove_marker(self._data_dir / DRAFTS_DIR, str(user_id), durable=True)
 
     def _users_with_drafts(self) -> list[int]:
         try:
-            return [int(item.name) for item in os.scandir(self._data_dir / DRAFTS_DIR) if item.name.isdigit()]
+            with os.scandir(self._data_dir / DRAFTS_DIR) as items:
+                return sorted(int(item.name) for item in items if item.name.isdigit())
         except FileNotFoundError:
             return []
 
     # -- the per-shard profile index (so start-up never opens 100k user directories) ---
+    #
+    # Lock order: a user's lock, then a shard lock, then the global lock, never backwards.
+    # So a rebuild (under a shard lock) reads profile files without user locks (they are
+    # replaced by atomic renames) and sets damaged ones aside only after letting go.
 
     def _shard_lock(self, shard: Path) -> threading.Lock:
         with self._global_lock:
             return self._shard_locks.setdefault(shard.name, threading.Lock())
 
-    def _update_shard_index(self, user_id: int, record: dict[str, Any] | None) -> None:
-        """Put (or, with None, remove) one user's profile in their shard's index file."""
+    def _shard_dirs(self) -> list[Path]:
+        try:
+            with os.scandir(self._data_dir / "users") as items:
+                return sorted(
+                    Path(item.path)
+                    for item in items
+                    if item.name.isdigit() and item.is_dir(follow_symlinks=False)
+                )
+        except FileNotFoundError:
+            return []
+
+    def _reindex(
+        self, user_id: int, record: dict[str, Any] | None, change: Callable[[], None] | None = None
+    ) -> None:
+        """Run `change` (write or remove the user's files), then set (None: drop) the index entry.
+
+        Under the user's lock. A pending marker is created durably before and removed after,
+        so a crash in between leaves a marker that `_repair_pending` resolves from the files.
+        """
+        pending = self._data_dir / PENDING_DIR
+        _create_marker(pending, str(user_id))
+        try:
+            if change is not None:
+                change()
+            damaged = self._update_shard_index(user_id, record)
+        except BaseException:
+            self._settle(user_id)
+            raise
+        _remove_marker(pending, str(user_id), durable=False)  # if it survives a crash: a no-op repair
+        self._quarantine_others(user_id, damaged)
+
+    def _settle(self, user_id: int) -> None:
+        """After a failed change: make the index entry match the disk, or leave the marker."""
+        try:
+            doc = _read_profile_doc(self.user_dir(user_id), self._cipher)
+            self._update_shard_index(user_id, doc)
+            _remove_marker(self._data_dir / PENDING_DIR, str(user_id), durable=False)
+        except (OSError, CorruptFileError, StorageError):
+            pass  # the marker stays: the next iter_profiles repairs the entry (never mask the cause)
+
+    def _repair_pending(self) -> None:
+        """Fix index entries a crash left stale (rare: normally the directory is empty)."""
+        try:
+            with os.scandir(self._data_dir / PENDING_DIR) as items:
+                user_ids = [int(item.name) for item in items if item.name.isdigit()]
+        except FileNotFoundError:
+            return
+        for user_id in user_ids:
+            try:
+                self._locked(user_id, partial(self._repair_entry, user_id))
+            except StorageError as exc:
+                logger.warning("Profile index entry not repaired: %s", exc)
+
+    def _repair_entry(self, user_id: int) -> None:
+        try:
+            doc = _read_profile_doc(self.user_dir(user_id), self._cipher)
+        except CorruptFileError:
+            self._forget(user_id)
+            self._database(user_id)  # its load sets the file aside, which drops the index entry
+            doc = None
+        damaged = self._update_shard_index(user_id, doc)
+        _remove_marker(self._data_dir / PENDING_DIR, str(user_id), durable=False)
+        self._quarantine_others(user_id, damaged)
+
+    def _update_shard_index(self, user_id: int, record: dict[str, Any] | None) -> list[int]:
+        """Set (None: drop) one user's entry in their shard's index file, rewriting it if changed.
+
+        Returns the users whose profile files a rebuild found damaged (for quarantine).
+        """
         shard = self.user_dir(user_id).parent
+        if record is None and not shard.is_dir():
+            return []
+        key = str(user_id)
+        damaged: list[int] = []
         with self._shard_lock(shard):
-            profiles = self._load_shard_index(shard)
-            if profiles is None:
-                profiles = self._rebuild_shard_index(shard)
+            docs = self._load_shard_docs(shard)
+            rebuilt = docs is None
+            if docs is None:
+                missing = not (shard / SHARD_INDEX).exists()
+                docs, damaged = self._rebuild_shard_index(shard)
+                if missing and set(docs) - {key}:  # a new shard's first index is no news
+                    logger.warning("Profile index of shard %s was missing; rebuilt it", shard.name)
             if record is None:
-                profiles.pop(str(user_id), None)
+                changed = docs.pop(key, None) is not None
             else:
-                profiles[str(user_id)] = record
-            self._write_shard_index(shard, profiles)
+                changed = docs.get(key) != record
+                docs[key] = record
+            if changed or (rebuilt and docs):
+                self._write_shard_index(shard, docs)
+        return damaged
 
-    def _read_shard_index(self, shard: Path) -> list[dict[str, Any]]:
+    def _read_shard(self, shard: Path) -> list[Profile]:
+        """One shard's profiles (in a worker thread), rebuilding a missing or damaged index."""
+        damaged: list[int] = []
         with self._shard_lock(shard):
-            profiles = self._load_shard_index(shard)
+            docs = self._load_shard_docs(shard)
+            profiles = _profiles_of(shard.name, docs) if docs is not None else None
             if profiles is None:
-                profiles = self._rebuild_shard_index(shard)
-                self._write_shard_index(shard, profiles)
-        return list(profiles.values())
+                if docs is not None:
+                    logger.warning("Profile index of shard %s has a bad entry; rebuilding it", shard.name)
+                missing = docs is None and not (shard / SHARD_INDEX).exists()
+                docs, damaged = self._rebuild_shard_index(shard)
+                if missing and (docs or damaged):
+                    logger.warning("Profile index of shard %s was missing; rebuilt it", shard.name)
+                profiles = [Profile.from_dict(doc) for doc in docs.values()]
+                try:
+                    self._write_shard_index(shard, docs)
+                except OSError as exc:  # still serve the rebuilt profiles; retry next time
+                    logger.warning("Could not write profile index of shard %s: %s", shard.name, exc.strerror)
+        for user_id in damaged:
+            self._quarantine_profile(user_id, blocking=True)
+        return profiles
 
-    def _load_shard_index(self, shard: Path) -> dict[str, Any] | None:
-        """The index's profiles, or None when it is missing or unreadable (then it is rebuilt)."""
+    def _load_shard_docs(self, shard: Path) -> dict[str, Any] | None:
+        """The index's documents, or None when it is missing or unreadable (then it is rebuilt).
+
+        Checks only the layout; `_profiles_of` checks each profile when it is read.
+        """
         try:
             raw = (shard / SHARD_INDEX).read_bytes()
         except FileNotFoundError:
             return None
         try:
             document = json.loads(_open(self._cipher, raw, f"index/{shard.name}").decode("utf-8"))
-            profiles = document["profiles"]
-            if document.get("schema") != SCHEMA_VERSION or not isinstance(profiles, dict):
+            if (
+                not isinstance(document, dict)
+                or document.get("schema") != SCHEMA_VERSION
+                or document.get("shard") != shard.name
+            ):
                 raise ValueError("unexpected index layout")
-            for doc in profiles.values():
-                Profile.from_dict(doc)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, CorruptFileError):
+            docs = document["profiles"]
+            if not isinstance(docs, dict) or not all(isinstance(doc, dict) for doc in docs.values()):
+                raise ValueError("unexpected index layout")
+        except (UnicodeDecodeError, ValueError, KeyError, RecursionError, CorruptFileError):
             logger.warning("Profile index of shard %s is unreadable; rebuilding it", shard.name)
             return None
-        result: dict[str, Any] = profiles
+        result: dict[str, Any] = docs
         return result
 
-    def _rebuild_shard_index(self, shard: Path) -> dict[str, Any]:
-        """Scan the shard's user directories (rare: a missing or damaged index)."""
-        profiles: dict[str, Any] = {}
-        try:
-            items = list(os.scandir(shard))
-        except FileNotFoundError:
-            return profiles
-        for item in items:
-            if not item.name.isdigit() or not item.is_dir():
-                continue
-            # Read the file directly, without the user's lock: replacements are atomic renames,
-            # and taking user locks here (under the shard lock) could deadlock with a save.
-            try:
-                raw = (Path(item.path) / f"{PROFILE_TABLE}.json").read_bytes()
-                docs = _decode(PROFILE_TABLE, _open(self._cipher, raw, f"{item.name}/{PROFILE_TABLE}.json"))
-            except (FileNotFoundError, CorruptFileError):
-                continue  # no profile yet, or damaged: the user's own next load quarantines it
-            for doc in docs.values():
-                profiles[item.name] = doc
-        return profiles
+    def _rebuild_shard_index(self, shard: Path) -> tuple[dict[str, Any], list[int]]:
+        """Profiles of the shard read from its user directories (rare: the index was lost).
 
-    def _write_shard_index(self, shard: Path, profiles: dict[str, Any]) -> None:
-        payload = _encode_json({"schema": SCHEMA_VERSION, "profiles": profiles})
+        Returns them and the ids whose profile file is damaged.
+        """
+        docs: dict[str, Any] = {}
+        damaged: list[int] = []
+        try:
+            with os.scandir(shard) as items:
+                names = [item.name for item in items if item.name.isdigit() and item.is_dir()]
+        except FileNotFoundError:
+            return docs, damaged
+        for name in names:
+            try:
+                doc = _read_profile_doc(shard / name, self._cipher)
+            except CorruptFileError:
+                damaged.append(int(name))
+                continue
+            if doc is not None and str(doc.get("user_id")) == name:
+                docs[name] = doc
+        return docs, damaged
+
+    def _write_shard_index(self, shard: Path, docs: dict[str, Any]) -> None:
+        payload = _encode_json({"schema": SCHEMA_VERSION, "shard": shard.name, "profiles": docs})
         _make_dirs(shard)
         _atomic_write(shard, SHARD_INDEX, _seal(self._cipher, payload, f"index/{shard.name}"))
         _fsync_dir(shard)
+
+    def _quarantine_others(self, user_id: int, damaged: list[int]) -> None:
+        """Set aside damaged profiles a rebuild found, skipping users busy right now.
+
+        Called holding `user_id`'s lock, so other users' locks are only tried, never awaited.
+        """
+        for other in damaged:
+            if other != user_id:
+                self._quarantine_profile(other, blocking=False)
+
+    def _quarantine_profile(self, user_id: int, *, blocking: bool) -> None:
+        """Load the user's database if their profile file is still damaged: its load sets it aside."""
+        lock = self._user_lock(user_id)
+        if not lock.acquire(blocking=blocking):
+            return  # busy: the user's own next load sets the file aside
+        try:
+            try:
+                _read_profile_doc(self.user_dir(user_id), self._cipher)
+            except CorruptFileError:
+                self._forget(user_id)
+                self._database(user_id)
+        except OSError as exc:
+            logger.warning("Could not set aside the damaged profile of user %s: %s", user_id, exc.strerror)
+        finally:
+            lock.release()
+
+    # -- export and deletion -----------------------------------------------------------
 
     def _export_user(self, user_id: int) -> dict[str, Any]:
         profile = self._get_profile(user_id)
         return {
             "schema": SCHEMA_VERSION,
             "user_id": user_id,
-            "draft": (self._get_draft(user_id) or None),
             "profile": profile.to_dict() if profile is not None else None,
             "entries": [entry.to_dict() for entry in self._list_entries(user_id, None, None, None)],
+            "draft": self._get_draft(user_id),
         }
 
     def _delete_user(self, user_id: int) -> None:
-        """Rename the directory away (atomic), then remove it, so a crash never leaves half a user."""
+        """Rename the directory away (atomic) and remove it, then its index entry and draft marker.
+
+        Each step leaves a state the next start copes with: a half-removed tree is finished
+        by the next deletion in the shard, a stale index entry by its pending marker, a
+        stale draft marker by `get_draft`.
+        """
         self._forget(user_id)
         with self._global_lock:
             self._damage.pop(user_id, None)
         directory = self.user_dir(user_id)
+        if os.path.lexists(directory):
+            self._reindex(user_id, None, change=partial(self._remove_user_dir, directory))
+        elif directory.parent.is_dir():
+            self._remove_user_dir(directory)
+            self._quarantine_others(user_id, self._update_shard_index(user_id, None))
+        _remove_marker(self._data_dir / DRAFTS_DIR, str(user_id), durable=True)
+
+    @staticmethod
+    def _remove_user_dir(directory: Path) -> None:
+        """Rename `directory` away and delete it, finishing deletions a crash interrupted."""
         shard = directory.parent
         if os.path.lexists(directory):
-            os.replace(directory, shard / f".{user_id}.{secrets.token_hex(6)}.deleting")
+            os.replace(directory, shard / f".{directory.name}.{secrets.token_hex(6)}.deleting")
             _fsync_dir(shard)
-        if not shard.is_dir():
-            return
-        # Remove ours, and finish any deletion in this shard that a crash interrupted.
-        doomed = [item.path for item in os.scandir(shard) if item.name.endswith(".deleting")]
+        with os.scandir(shard) as items:
+            doomed = [item.path for item in items if item.name.endswith(".deleting")]
         for path in doomed:
             _remove_tree(path)
         if doomed:
             _fsync_dir(shard)
-        self._set_marker(user_id, present=False)
-        self._update_shard_index(user_id, None)
 
     def _take_damage_report(self, user_id: int) -> list[str]:
         if self.user_dir(user_id).is_dir():

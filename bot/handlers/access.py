@@ -1,0 +1,74 @@
+"""Who may use the bot: everyone (`open`), or in `invite` mode only people with an invite link,
+listed ids, operators, and people who already use it. Others get a polite refusal and
+nothing is stored about them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.domain.models import Profile
+from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.texts import t
+
+ALLOWED_KEY = "allowed_users"
+INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and fits a /start payload
+
+
+def _allowed(context: Context) -> set[int]:
+    found = context.bot_data.setdefault(ALLOWED_KEY, set())
+    assert isinstance(found, set)
+    return found
+
+
+def revoke(context: Context, uid: int) -> None:
+    """Forget that someone was let in (after /delete they need a new invite)."""
+    _allowed(context).discard(uid)
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Runs before every handler; stops updates from people who may not use the bot."""
+    svc = services(context)
+    config = svc.config
+    user, chat = update.effective_user, update.effective_chat
+    if config.access_mode == "open" or user is None or (chat is not None and chat.type != ChatType.PRIVATE):
+        return
+    allowed = _allowed(context)
+    if user.id in allowed:
+        return
+    if user.id in config.admin_ids or user.id in config.allowed_ids or await svc.repo.get_profile(user.id):
+        allowed.add(user.id)
+        return
+    message = update.message
+    words = message.text.split() if message and message.text else []
+    if (
+        len(words) == 2
+        and words[0].split("@")[0] == "/start"
+        and await svc.repo.redeem_invite(words[1], svc.clock())
+    ):
+        await svc.repo.save_profile(Profile(user_id=user.id, language=lang(update)))
+        allowed.add(user.id)
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(t("access.refused_short", lang(update)))
+    elif message is not None:
+        await reply(update, "access.refused")
+    raise ApplicationHandlerStop
+
+
+async def invite_command(update: Update, context: Context) -> None:
+    """/invite (operators only): a single-use link that lets one new person in."""
+    svc = services(context)
+    if user_id(update) not in svc.config.admin_ids:
+        await reply(update, "invite.not_admin")
+        return
+    code = secrets.token_urlsafe(INVITE_BYTES)
+    expires = svc.clock() + timedelta(days=svc.config.invite_days)
+    await svc.repo.create_invite(code, expires)
+    link = f"https://t.me/{context.bot.username}?start={code}"
+    key = "invite.link" if svc.config.access_mode == "invite" else "invite.open_mode"
+    await reply(update, key, link=link, days=svc.config.invite_days)

@@ -1,0 +1,79 @@
+"""Invite-only mode: strangers are refused and leave no trace; an invite lets exactly one person in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.storage.memory import InMemoryRepository
+from tests.conftest import Clock, Harness
+from tests.fakeapi.user import FakeUser
+
+ADMIN = 900
+
+
+async def send(h: Harness, user: FakeUser, text: str) -> None:
+    await user.send(text)
+    await h.pump()
+
+
+async def make_invite(h: Harness) -> str:
+    admin = h.user(ADMIN, "Op")
+    await send(h, admin, "/invite")
+    message = await admin.wait_for(lambda m: "t.me/" in m.content)
+    return message.content.split("?start=")[1].split()[0]
+
+
+async def test_stranger_is_refused_and_nothing_is_stored(clock: Clock) -> None:
+    repo = InMemoryRepository()
+    async with Harness(repo, clock, access_mode="invite", admin_ids=frozenset({ADMIN})) as h:
+        stranger = h.user(31, "Sam")
+        await send(h, stranger, "/start")
+        await send(h, stranger, "Berlin")
+        await send(h, stranger, "/checkin")
+        await send(h, stranger, "/start not-a-real-code")
+        refusals = [m for m in stranger.all_messages() if "open only to people invited" in m.content]
+        assert len(refusals) == 4
+        assert len(stranger.all_messages()) == 4
+        assert await h.repo.export_user(stranger.id) == {
+            "schema": 1,
+            "user_id": 31,
+            "profile": None,
+            "entries": [],
+            "draft": None,
+        }
+
+
+async def test_invite_link_lets_one_person_in_once(clock: Clock) -> None:
+    async with Harness(InMemoryRepository(), clock, access_mode="invite", admin_ids=frozenset({ADMIN})) as h:
+        code = await make_invite(h)
+        assert len(code) >= 16
+        invited, latecomer = h.user(41, "Ina"), h.user(42, "Lev")
+        await send(h, invited, f"/start {code}")
+        await invited.wait_for(lambda m: "differentiation" in m.content)
+        await send(h, invited, "Berlin")
+        await invited.wait_for(lambda m: "Time zone set" in m.content)
+        await send(h, latecomer, f"/start {code}")
+        assert "open only to people invited" in (await latecomer.next_message()).content
+        assert await h.repo.get_profile(latecomer.id) is None
+
+
+async def test_expired_invite_and_non_admin_invite(clock: Clock) -> None:
+    async with Harness(InMemoryRepository(), clock, access_mode="invite", admin_ids=frozenset({ADMIN}),
+                       invite_days=2) as h:  # fmt: skip
+        code = await make_invite(h)
+        clock.now += timedelta(days=3)
+        late = h.user(51, "Lu")
+        await send(h, late, f"/start {code}")
+        assert "open only to people invited" in (await late.next_message()).content
+        listed = h.user(52, "Li")
+        # people listed in config get in without an invite, but cannot make invites
+        h.services.config = replace(h.services.config, allowed_ids=frozenset({52}))
+        await send(h, listed, "/invite")
+        assert "Only the operators" in (await listed.next_message()).content
+
+
+async def test_open_mode_lets_everyone_in(harness: Harness) -> None:
+    user = harness.user(61, "Oli")
+    await send(harness, user, "/start")
+    await user.wait_for(lambda m: "differentiation" in m.content)
