@@ -76,6 +76,19 @@ async def test_5xx_and_dropped_connections_are_retried(server: FakeTelegramServe
     assert "failed: telegram.error.NetworkError" in logs  # given up, logged without user text
 
 
+async def test_send_timeout_is_retried_and_the_bot_carries_on(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    user = server.user(7007, "Gil")
+    async with BotProcess(server, tmp_path) as bot:
+        server.inject_fault("sendMessage", delay=6.0, times=1, chat_id=user.id)  # past PTB's 5 s read timeout
+        await user.send("/help")
+        await user.wait_for(lambda m: HELP in m.content, timeout=30)
+        assert "sendMessage failed (TimedOut); retrying" in bot.logs()
+        await user.send("/privacy")
+        await user.wait_for(lambda m: "Your privacy" in m.content, timeout=15)
+
+
 async def test_get_updates_outage_loses_nothing_and_repeats_nothing(
     server: FakeTelegramServer, tmp_path: Path
 ) -> None:
