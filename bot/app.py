@@ -122,7 +122,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
     await flows.restore(app)
     scheduler = scheduler_of(app)
-    planned = await scheduler.rebuild(services_of(app).repo.iter_profiles())
+    scheduler.load_in_background(services_of(app).repo.iter_profiles())
     scheduler.start_workers(app.bot)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
@@ -133,7 +133,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # A late tick still finds every due nudge in the index, so run it whenever it can.
         job_kwargs={"misfire_grace_time": None, "coalesce": True},
     )
-    logger.info("Started as @%s; %d people have reminders planned", me.username, planned)
+    logger.info("Started as @%s", me.username)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

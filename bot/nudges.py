@@ -49,6 +49,7 @@ class NudgeScheduler:
         self._next: dict[int, tuple[float, int]] = {}  # user id -> the heap item that is current
         self._queue: asyncio.Queue[tuple[int, int, float]] | None = None
         self._workers: list[asyncio.Task[None]] = []
+        self._loading: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
 
@@ -95,9 +96,19 @@ class NudgeScheduler:
         async for profile in profiles:
             self.plan(profile, now)
             count += 1
-            if count % 2000 == 0:
+            if count % 500 == 0:
                 await asyncio.sleep(0)
         return count
+
+    def load_in_background(self, profiles: AsyncIterator[Profile]) -> None:
+        """Start `rebuild` without holding up start-up: the bot answers people while the
+        schedule loads, and the first tick waits for it (missed nudges are caught up)."""
+
+        async def load() -> None:
+            planned = await self.rebuild(profiles)
+            logger.info("Reminders planned for %d people", planned)
+
+        self._loading = asyncio.create_task(load(), name="load-schedules")
 
     # -- sending -------------------------------------------------------------------------
 
@@ -108,14 +119,18 @@ class NudgeScheduler:
         ]
 
     async def stop_workers(self) -> None:
-        for task in self._workers:
+        tasks = [*self._workers, *([self._loading] if self._loading else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = []
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers, self._loading = [], None
 
     async def enqueue_due(self) -> int:
         """Move due nudges to the workers (called by the tick job)."""
         assert self._queue is not None
+        if self._loading is not None:
+            await self._loading  # the first tick waits for the schedule to be loaded
+            self._loading = None
         items = self.pop_due(self.svc.clock())
         for item in items:
             await self._queue.put(item)
