@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
 from bot.handlers import access, basic, data, flows, recap, reminders, setup
@@ -121,6 +122,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if language != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
     await flows.restore(app)
+    app.bot_data["loop_probe"] = start_loop_probe()
     scheduler = scheduler_of(app)
     scheduler.load_in_background(services_of(app).repo.iter_profiles())
     scheduler.start_workers(app.bot)
