@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
@@ -175,6 +176,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(PerUserUpdateProcessor())
     )
     if config.rate_limit:
         builder = builder.rate_limiter(rate_limiter())

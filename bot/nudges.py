@@ -16,6 +16,7 @@ back within the catch-up window, otherwise skipped.
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import logging
 from collections.abc import AsyncIterator
@@ -106,6 +107,7 @@ class NudgeScheduler:
 
         async def load() -> None:
             planned = await self.rebuild(profiles)
+            gc.freeze()  # the long-lived index leaves the collector's scans: no long GC pauses later
             logger.info("Reminders planned for %d people", planned)
 
         self._loading = asyncio.create_task(load(), name="load-schedules")
