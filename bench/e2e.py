@@ -192,10 +192,10 @@ async def cold_start_and_fan_out(people: int) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="shorter runs, 10k people on disk")
+    parser.add_argument("--quick", action="store_true", help="3 s runs, 2,000 people on disk")
     args = parser.parse_args()
-    seconds = 5.0 if args.quick else 20.0
-    people_on_disk = 10_000 if args.quick else 100_000
+    seconds = 3.0 if args.quick else 20.0
+    people_on_disk = 2_000 if args.quick else 100_000
     rows = []
     for people in (1, 8, 64):
         echo = asyncio.run(throughput(True, people, seconds))

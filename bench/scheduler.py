@@ -227,7 +227,7 @@ async def fan_out(seconds: float) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="10k people and a 15 s fan-out")
+    parser.add_argument("--quick", action="store_true", help="10k people and a 10 s fan-out")
     parser.add_argument("--child", choices=("ours", "anchor"))
     parser.add_argument("--users", type=int, default=100_000)
     args = parser.parse_args()
@@ -239,7 +239,7 @@ def main() -> int:
     ours = run_child("ours", users)
     anchor = run_child("anchor", users)
     burst = asyncio.run(same_minute(users))
-    fan = asyncio.run(fan_out(15 if args.quick else 60))
+    fan = asyncio.run(fan_out(10 if args.quick else 60))
     rate_share = fan["rate"] / 30
     lines = [
         "## Nudge scheduling",
