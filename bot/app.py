@@ -99,8 +99,11 @@ class RetryingRateLimiter(AIORateLimiter):
         raise AssertionError("unreachable")
 
 
-def rate_limiter() -> AIORateLimiter:
-    """The limiter every send goes through: ≤ 29.5 msg/s overall, 20/min per group, retries 429 and 5xx."""
+def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
+    """What every request goes through: retries of 429, 5xx and timeouts, and unless `limit` is
+    off (benchmarks), at most 29.5 msg/s overall and 20/min per group."""
+    if not limit:  # a rate of 0 means no limit to AIORateLimiter
+        return RetryingRateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
     return RetryingRateLimiter(
         overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=RATE_LIMIT_RETRIES
     )
@@ -178,8 +181,7 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerUserUpdateProcessor())
     )
-    if config.rate_limit:
-        builder = builder.rate_limiter(rate_limiter())
+    builder = builder.rate_limiter(rate_limiter(limit=config.rate_limit))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

@@ -53,7 +53,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "(<code>Europe/Berlin</code>) or an offset (<code>+3</code>, <code>UTC-5</code>)."
         ),
         "button_share_location": "📍 Share my location",
-        "button_keep_zone": "Use {zone}",
         "zone_set": "Time zone set: <b>{zone}</b>.",
         "ask_morning": (
             "When would you like the <b>morning pages</b> nudge? "
@@ -96,7 +95,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "button_done": "Done",
         "button_reminders": "🔔 Reminders: on/off, days, pause",
-        "settings_saved": "Saved. {what}",
         "settings_closed": "Settings closed. Nothing else changed.",
         "settings_need_start": "Let's set you up first: send /start.",
         # --- input hints --------------------------------------------------------------
@@ -231,11 +229,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "flow.hint.duration.range": "Please give a duration between 1 minute and 24 hours.",
         "flow.text_only": "I can only read text in an exercise. {again}",
-        "scale.1": "1",
-        "scale.2": "2",
-        "scale.3": "3",
-        "scale.4": "4",
-        "scale.5": "5",
         "flow.scale_legend": "1 = a little · 5 = very strongly",
         # --- timed writing ------------------------------------------------------------
         "writing.started": (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -19,6 +19,7 @@ from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.auxil.offline import RecordingRequest
 from tests.fakeapi.responses import DEFAULT_TOKEN
+from tests.fakeapi.server import FakeTelegramServer
 from tests.fakeapi.user import FakeUser
 
 
@@ -94,6 +95,25 @@ class Harness:
 
 
 HarnessFactory = Callable[..., Harness]
+
+
+async def send(h: Harness, user: FakeUser, text: str) -> None:
+    """The user sends `text`; the bot handles it."""
+    await user.send(text)
+    await h.pump()
+
+
+async def press(h: Harness, user: FakeUser, button: str) -> None:
+    """The user presses `button` on the newest message that has it; the bot handles it."""
+    await user.press(None, button)
+    await h.pump()
+
+
+@pytest.fixture
+def server() -> Iterator[FakeTelegramServer]:
+    """A fake Bot API server on 127.0.0.1 for end-to-end tests."""
+    with FakeTelegramServer() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -6,15 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.storage.memory import InMemoryRepository
-from tests.conftest import Clock, Harness
-from tests.fakeapi.user import FakeUser
+from tests.conftest import Clock, Harness, send
 
 ADMIN = 900
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
 
 
 async def make_invite(h: Harness) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ from tests.fakeapi.server import FakeTelegramServer
 pytestmark = pytest.mark.e2e
 
 HELP = "What I can do"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeTelegramServer]:
-    with FakeTelegramServer() as fake:
-        yield fake
 
 
 def replies(user: object, marker: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,6 @@ from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def server() -> Iterator[FakeTelegramServer]:
-    with FakeTelegramServer() as fake:
-        yield fake
 
 
 async def test_checkin_interrupted_by_kill_completes_after_restart(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from tests.fakeapi.server import FakeTelegramServer
 pytestmark = pytest.mark.e2e
 
 NUDGE = "Two minutes for your emotion diary"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeTelegramServer]:
-    with FakeTelegramServer() as fake:
-        yield fake
 
 
 async def seed(data_dir: Path, *user_ids: int) -> None:

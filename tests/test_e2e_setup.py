@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ from tests.fakeapi.user import FakeUser
 pytestmark = pytest.mark.e2e
 
 TEL_AVIV = (32.0853, 34.7818)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeTelegramServer]:
-    with FakeTelegramServer() as fake:
-        yield fake
 
 
 async def test_setup_then_kill_and_restart_remembers_everything(

@@ -11,13 +11,7 @@ import pytest
 
 from bot.storage import tinydb_store
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness
-from tests.fakeapi.user import FakeUser
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
+from tests.conftest import Clock, Harness, send
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])

@@ -13,18 +13,8 @@ from bot.domain.models import Entry, Profile
 from bot.services import utc_now
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness
+from tests.conftest import Clock, Harness, press, send
 from tests.fakeapi.user import FakeUser
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
-
-
-async def press(h: Harness, user: FakeUser, button: str) -> None:
-    await user.press(None, button)
-    await h.pump()
 
 
 async def question(user: FakeUser, marker: str) -> str:

@@ -6,15 +6,10 @@ import json
 from datetime import date
 
 from bot.domain.models import Entry
-from tests.conftest import Harness
+from tests.conftest import Harness, send
 from tests.fakeapi.user import FakeUser
 
 SECRET = "only-alice-knows-this"
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
 
 
 async def press_as(h: Harness, user: FakeUser, data: str) -> None:

@@ -11,15 +11,10 @@ import pytest
 from bot.domain.models import Entry, Profile
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness
+from tests.conftest import Clock, Harness, send
 from tests.fakeapi.user import FakeUser
 
 SECRET = "zebra-violin-7731"
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
 
 
 async def seed_week(h: Harness, user: FakeUser) -> list[Entry]:

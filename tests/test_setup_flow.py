@@ -15,19 +15,9 @@ from bot.logs import apply_library_floors
 from bot.storage import StorageError
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness
+from tests.conftest import Clock, Harness, press, send
 from tests.fakeapi.responses import group_chat
 from tests.fakeapi.user import FakeUser
-
-
-async def send(h: Harness, user: FakeUser, text: str) -> None:
-    await user.send(text)
-    await h.pump()
-
-
-async def press(h: Harness, user: FakeUser, button: str) -> None:
-    await user.press(None, button)
-    await h.pump()
 
 
 async def onboard(h: Harness, user: FakeUser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.services import Services
@@ -59,6 +59,13 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
     if current:
         chunks.append(current)
     return chunks
+
+
+def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMarkup:
+    """One button per row: (text key, callback data) pairs, for choices that need whole words."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(key, language), callback_data=data)] for key, data in buttons]
+    )
 
 
 async def reply(update: Update, key: str, /, **kwargs: Any) -> Message | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from io import BytesIO
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
 from bot.domain.journal import markdown_journal
 from bot.domain.models import Entry
 from bot.handlers.access import revoke
-from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.handlers.common import Context, button_column, lang, reply, services, user_id
 from bot.handlers.flows import forget_user
 from bot.handlers.recap import field_label, kind_name
 from bot.texts import t
@@ -49,12 +49,8 @@ async def export(update: Update, context: Context) -> None:
 
 async def delete(update: Update, context: Context) -> None:
     """Ask for confirmation with a button; nothing is removed yet."""
-    language = lang(update)
-    keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(t("button_delete_confirm", language), callback_data=DELETE_YES)],
-            [InlineKeyboardButton(t("button_delete_cancel", language), callback_data=DELETE_NO)],
-        ]
+    keyboard = button_column(
+        lang(update), ("button_delete_confirm", DELETE_YES), ("button_delete_cancel", DELETE_NO)
     )
     await reply(update, "delete_ask", reply_markup=keyboard)
 

@@ -34,7 +34,7 @@ from bot.domain.flows import BOUNDARY_SHARE, DID, FLOWS, INTEREST_ADD, PAGES, Fl
 from bot.domain.models import Entry, Profile
 from bot.domain.parsing import ParseError, parse_did
 from bot.handlers import setup
-from bot.handlers.common import Context, lang, services, split_message, user_id
+from bot.handlers.common import Context, button_column, lang, services, split_message, user_id
 from bot.services import Services
 from bot.texts import TEXTS, Html, language_for, t
 
@@ -440,19 +440,10 @@ async def begin(
         return
     if draft is not None:
         other = FLOWS[draft.flow]
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t("flow.button_continue", language), callback_data=f"fc:cont:{draft.draft_id}"
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        t("flow.button_start_new", language), callback_data=f"fs:{draft.draft_id}:{flow.name}"
-                    )
-                ],
-            ]
+        markup = button_column(
+            language,
+            ("flow.button_continue", f"fc:cont:{draft.draft_id}"),
+            ("flow.button_start_new", f"fs:{draft.draft_id}:{flow.name}"),
         )
         await _say(
             context, uid, language, "flow.other_open", markup,
@@ -676,19 +667,10 @@ async def cancel_command(update: Update, context: Context) -> bool:
     if draft is None or draft.paused:
         return False
     flow = FLOWS[draft.flow]
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t("flow.button_keep", language), callback_data=f"fc:keep:{draft.draft_id}"
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    t("flow.button_discard", language), callback_data=f"fc:drop:{draft.draft_id}"
-                )
-            ],
-        ]
+    markup = button_column(
+        language,
+        ("flow.button_keep", f"fc:keep:{draft.draft_id}"),
+        ("flow.button_discard", f"fc:drop:{draft.draft_id}"),
     )
     await _say(context, uid, language, "flow.cancel_ask", markup, title=t(flow.title, language))
     return True

@@ -118,6 +118,7 @@ def parse_request(content_type: str, body: bytes, query: str = "") -> tuple[JSON
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 resets connections under a burst of clients
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
