@@ -106,8 +106,15 @@ class NudgeScheduler:
         schedule loads, and the first tick waits for it (missed nudges are caught up)."""
 
         async def load() -> None:
-            planned = await self.rebuild(profiles)
-            gc.freeze()  # the long-lived index leaves the collector's scans: no long GC pauses later
+            # No cyclic garbage is made while loading; a full collection over the growing index
+            # would stall the loop for a long moment. Afterwards the index is frozen out of the
+            # collector's scans for good.
+            gc.disable()
+            try:
+                planned = await self.rebuild(profiles)
+            finally:
+                gc.freeze()
+                gc.enable()
             logger.info("Reminders planned for %d people", planned)
 
         self._loading = asyncio.create_task(load(), name="load-schedules")

@@ -58,6 +58,7 @@ DRAFT_TABLE = "draft"
 DRAFTS_DIR = "drafts"
 PENDING_DIR = "index-pending"
 SHARD_INDEX = "profiles-index.json"
+LOCK_STRIPES = 1024
 KEY_CHECK = "key-check"
 INVITES = "invites.json"
 KEY_CHECK_TEXT = b"checkin-bot data key check"
@@ -536,7 +537,9 @@ class TinyDBRepository(Repository):
         self._data_dir = Path(data_dir)
         self._cache_size = cache_size
         self._global_lock = threading.Lock()
-        self._user_locks: dict[int, threading.Lock] = {}
+        # Striped per-user locks: constant memory however many people there are. Re-entrant, so
+        # two users sharing a stripe never deadlock a thread that touches both.
+        self._user_locks = [threading.RLock() for _ in range(LOCK_STRIPES)]
         self._open: OrderedDict[int, TinyDB] = OrderedDict()
         self._damage: dict[int, list[str]] = {}
         self._shard_locks: dict[str, threading.Lock] = {}
@@ -757,12 +760,8 @@ class TinyDBRepository(Repository):
     async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
         return await asyncio.to_thread(self._locked, user_id, body)
 
-    def _user_lock(self, user_id: int) -> threading.Lock:
-        with self._global_lock:
-            lock = self._user_locks.get(user_id)
-            if lock is None:
-                lock = self._user_locks[user_id] = threading.Lock()
-            return lock
+    def _user_lock(self, user_id: int) -> threading.RLock:
+        return self._user_locks[user_id % LOCK_STRIPES]
 
     def _locked(self, user_id: int, body: Callable[[], _T]) -> _T:
         """Run `body` under the user's lock; on failure forget the user's cached state."""
