@@ -131,24 +131,13 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     scheduler.load_in_background(services_of(app).repo.iter_profiles())
     scheduler.start_workers(app.bot)
     assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        _nudge_tick,
-        interval=services_of(app).config.tick_seconds,
-        first=0.1,
-        name="nudge-tick",
-        # A late tick still finds every due nudge in the index, so run it whenever it can.
-        job_kwargs={"misfire_grace_time": None, "coalesce": True},
-    )
+    scheduler.start_ticking(app.job_queue, services_of(app).config.tick_seconds)
     logger.info("Started as @%s", me.username)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await scheduler_of(app).stop_workers()
     await services_of(app).repo.close()
-
-
-async def _nudge_tick(context: Any) -> None:
-    await scheduler_of(context.application).enqueue_due()
 
 
 def scheduler_of(app: Application[Any, Any, Any, Any, Any, Any]) -> NudgeScheduler:
@@ -196,6 +185,8 @@ def build_application(
         svc.repo = ObservedRepository(svc.repo, scheduler)
     else:
         svc.repo.scheduler = scheduler
+    if isinstance(app.update_processor, PerUserUpdateProcessor):
+        scheduler.user_lock = app.update_processor.holding  # a nudge's record waits for the person's update
     app.bot_data[NUDGES_KEY] = scheduler
     app.bot_data[SERVICES_KEY] = svc
     app.bot_data[flows.RUNTIME_KEY] = flows.FlowRuntime()

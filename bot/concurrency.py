@@ -9,7 +9,8 @@ lock, taken in arrival order, and runs different people side by side.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
@@ -29,16 +30,23 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if user is None:
             await coroutine
             return
-        lock = self._locks.setdefault(user.id, asyncio.Lock())
-        self._waiting[user.id] = self._waiting.get(user.id, 0) + 1
+        async with self.holding(user.id):
+            await coroutine
+
+    @asynccontextmanager
+    async def holding(self, user_id: int) -> AsyncIterator[None]:
+        """The person's lock, in arrival order. Work for them outside an update (a nudge that
+        records itself in their profile) takes it too, so it never overwrites a handler's change."""
+        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
         try:
             async with lock:
-                await coroutine
+                yield
         finally:
-            self._waiting[user.id] -= 1
-            if not self._waiting[user.id]:  # nobody else queued: drop the lock, keep memory flat
-                del self._waiting[user.id]
-                del self._locks[user.id]
+            self._waiting[user_id] -= 1
+            if not self._waiting[user_id]:  # nobody else queued: drop the lock, keep memory flat
+                del self._waiting[user_id]
+                del self._locks[user_id]
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -7,10 +7,16 @@ from the profiles at start and updated whenever a profile is saved (see
 queue to a few worker tasks, which send through the bot's rate limiter; one person's
 failure never stops the rest.
 
-Exactly-once per kind and local day: the local day is recorded in the profile
-(`last_nudged`) *before* sending, so a crash or restart can lose a nudge but never
-repeat it. A nudge whose time passed while the bot was down is sent late once if the bot is
-back within the catch-up window, otherwise skipped.
+At most once per kind and local day: the local day is recorded in the profile
+(`last_nudged`) *before* sending, under the person's update lock (so a handler saving the
+profile at the same moment cannot undo the record), so a crash or restart can lose a nudge
+but never repeat it. While one of a person's nudges is being handled, nothing else of theirs
+is taken from the index; afterwards they are planned again from the stored profile.
+
+Late nudges: one whose time passed while the bot was down is sent late once if the bot is
+back within the catch-up window, otherwise skipped. A time that passed while the bot was
+running was already handled, so a settings change (finishing setup at 21:30 with the evening
+nudge at 21:00, resuming, turning a nudge on) never makes it come now; the next one comes.
 """
 
 from __future__ import annotations
@@ -19,15 +25,28 @@ import asyncio
 import gc
 import heapq
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import JobQueue
 
 from bot.domain.models import Entry, Profile
-from bot.domain.schedule import DONE_KIND, Nudge, WeeklySlot, due_on, local_day, missed, next_due, zone_of
+from bot.domain.schedule import (
+    DONE_KIND,
+    Nudge,
+    WeeklySlot,
+    due_on,
+    local_day,
+    missed,
+    next_due,
+    time_for,
+    wall_clock,
+    zone_of,
+)
 from bot.services import Services
 from bot.storage import Repository
 from bot.texts import language_for, t
@@ -35,19 +54,34 @@ from bot.texts import language_for, t
 logger = logging.getLogger(__name__)
 
 KINDS = tuple(Nudge)
+TICK_JOB = "nudge-tick"
 WORKERS = 8
-QUEUE_LIMIT = 10_000
+COMPACT_SLACK = 1024  # stale heap items tolerated beyond one per person before the heap is rebuilt
+
+UserLock = Callable[[int], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def no_lock(user_id: int) -> AsyncIterator[None]:
+    """Without the application's per-person update lock (benchmarks): nothing to wait for."""
+    yield
 
 
 class NudgeScheduler:
     """The next nudge of every person, and the workers that send due ones."""
 
-    def __init__(self, svc: Services, *, weekly: WeeklySlot, catch_up: timedelta) -> None:
+    def __init__(
+        self, svc: Services, *, weekly: WeeklySlot, catch_up: timedelta, user_lock: UserLock = no_lock
+    ) -> None:
         self.svc = svc
         self.weekly = weekly
         self.catch_up = catch_up
+        self.user_lock = user_lock  # the person's update lock (bot.app wires the update processor's)
         self._heap: list[tuple[float, int, int]] = []  # (due timestamp, user id, kind index)
         self._next: dict[int, tuple[float, int]] = {}  # user id -> the heap item that is current
+        self._ticked: datetime | None = None  # every nudge due until then was taken from the index
+        self._sending: set[int] = set()  # people one of whose nudges is being handled right now
+        self._retry: dict[int, datetime] = {}  # people to plan again (storage failed), and since when
         self._queue: asyncio.Queue[tuple[int, int, float]] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._loading: asyncio.Task[None] | None = None
@@ -56,25 +90,43 @@ class NudgeScheduler:
 
     # -- the index -----------------------------------------------------------------------
 
-    def plan(self, profile: Profile, now: datetime | None = None) -> None:
-        """Recompute the person's next nudge (a missed one within the window counts first)."""
+    def plan(self, profile: Profile, now: datetime | None = None, since: datetime | None = None) -> None:
+        """Recompute the person's next nudge. A passed time counts first if it is within the
+        catch-up window and not before `since`: by default the last tick (times before it were
+        handled already), or the start of the window before the first tick (the bot was down)."""
+        if profile.user_id in self._sending:
+            return  # planned again from storage once that nudge is handled
         now = now or self.svc.clock()
+        if since is None:
+            since = self._ticked
         best: tuple[float, int] | None = None
-        for index, kind in enumerate(KINDS):
-            due = missed(profile, kind, now, self.catch_up, self.weekly) or next_due(
-                profile, kind, now, self.weekly
-            )
-            if due is not None and (best is None or due.timestamp() < best[0]):
-                best = (due.timestamp(), index)
+        try:
+            for index, kind in enumerate(KINDS):
+                due = missed(profile, kind, now, self.catch_up, self.weekly, not_before=since) or next_due(
+                    profile, kind, now, self.weekly
+                )
+                if due is not None and (best is None or due.timestamp() < best[0]):
+                    best = (due.timestamp(), index)
+        except Exception as exc:  # a damaged profile (unknown zone...) never stops the others
+            logger.error("Reminders for user %s cannot be planned: %s", profile.user_id, type(exc).__name__)
+            best = None
         if best is None:
             self._next.pop(profile.user_id, None)
             return
         if self._next.get(profile.user_id) != best:
             self._next[profile.user_id] = best
             heapq.heappush(self._heap, (best[0], profile.user_id, best[1]))
+            if len(self._heap) > 2 * len(self._next) + COMPACT_SLACK:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop superseded heap items (each settings change leaves one behind until its time)."""
+        self._heap = [(stamp, user_id, index) for user_id, (stamp, index) in self._next.items()]
+        heapq.heapify(self._heap)
 
     def forget(self, user_id: int) -> None:
         self._next.pop(user_id, None)
+        self._retry.pop(user_id, None)
 
     def __len__(self) -> int:
         return len(self._next)
@@ -112,6 +164,10 @@ class NudgeScheduler:
             gc.disable()
             try:
                 planned = await self.rebuild(profiles)
+            except Exception as exc:  # keep who was planned; the ticks must go on for them
+                planned = len(self)
+                logger.error("Loading reminders stopped early (%s); restart to plan the rest",
+                             type(exc).__name__)  # fmt: skip
             finally:
                 gc.freeze()
                 gc.enable()
@@ -121,8 +177,29 @@ class NudgeScheduler:
 
     # -- sending -------------------------------------------------------------------------
 
+    def start_ticking(self, job_queue: JobQueue[Any], interval: float) -> None:
+        """The one job, whatever the number of people: every `interval` seconds, hand over what is due.
+
+        Misfires are handled on purpose: a tick that runs late (a busy loop, a suspended host)
+        still finds every due nudge in the index, so it runs whenever it can rather than being
+        dropped (`misfire_grace_time=None`), and ticks that piled up run once (`coalesce`).
+        """
+
+        async def tick(context: Any) -> None:
+            await self.enqueue_due()
+
+        job_queue.run_repeating(
+            tick,
+            interval=interval,
+            first=0.1,
+            name=TICK_JOB,
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )
+
     def start_workers(self, bot: Bot) -> None:
-        self._queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        # Unbounded: the due items are in memory anyway, and the tick must never wait on a full
+        # queue (APScheduler would skip the following ticks with a warning each time).
+        self._queue = asyncio.Queue()
         self._workers = [
             asyncio.create_task(self._work(bot), name=f"nudge-worker-{n}") for n in range(WORKERS)
         ]
@@ -135,14 +212,18 @@ class NudgeScheduler:
         self._workers, self._loading = [], None
 
     async def enqueue_due(self) -> int:
-        """Move due nudges to the workers (called by the tick job)."""
+        """Move due nudges to the workers (called by the tick job); never waits on them."""
         assert self._queue is not None
         if self._loading is not None:
             await self._loading  # the first tick waits for the schedule to be loaded
             self._loading = None
-        items = self.pop_due(self.svc.clock())
+        for user_id, since in list(self._retry.items()):
+            await self._replan(user_id, since)
+        now = self.svc.clock()
+        items = self.pop_due(now)
+        self._ticked = now
         for item in items:
-            await self._queue.put(item)
+            self._queue.put_nowait(item)
         return len(items)
 
     async def drain(self) -> None:
@@ -154,36 +235,63 @@ class NudgeScheduler:
         assert self._queue is not None
         while True:
             user_id, index, stamp = await self._queue.get()
+            due = datetime.fromtimestamp(stamp, UTC)
+            self._sending.add(user_id)
             try:
-                await self.deliver(bot, user_id, KINDS[index], datetime.fromtimestamp(stamp, UTC))
+                await self.deliver(bot, user_id, KINDS[index], due)
             except Exception as exc:  # one person's failure never stops the rest
                 self.failed += 1
                 logger.error("Nudge for user %s failed: %s", user_id, type(exc).__name__)
             finally:
+                self._sending.discard(user_id)
+                # From storage, whatever happened: another nudge due at the same moment, or this one
+                # again if it was not recorded (storage failed) and is still within the window.
+                await self._replan(user_id, due)
                 self._queue.task_done()
+
+    async def _replan(self, user_id: int, since: datetime) -> None:
+        try:
+            profile = await self.svc.repo.get_profile(user_id)
+        except Exception as exc:
+            self._retry[user_id] = since  # tried again at the next tick
+            logger.warning("Reminders for user %s not planned yet: %s", user_id, type(exc).__name__)
+            return
+        self._retry.pop(user_id, None)
+        if profile is None:
+            self.forget(user_id)
+        else:
+            self.plan(profile, since=since)
 
     async def deliver(self, bot: Bot, user_id: int, kind: Nudge, due: datetime) -> None:
         """Send one nudge if it is still wanted; record the day first so it never repeats."""
         repo = self.svc.repo
-        profile = await repo.get_profile(user_id)
-        if profile is None or profile.timezone is None:
-            return
-        now = self.svc.clock()
-        day = local_day(due, zone_of(profile.timezone))
-        if now - due > self.catch_up or not due_on(profile, kind, day, self.weekly):
-            self.plan(profile, now)
-            return
-        done_kind = DONE_KIND.get(kind)
-        already_done = bool(done_kind and await repo.list_entries(user_id, done_kind, day, day))
-        profile.last_nudged[kind.value] = day.isoformat()
-        await repo.save_profile(profile)  # before sending: at most once per day, whatever happens next
+        async with self.user_lock(user_id):  # between the person's own updates, never across them
+            profile = await repo.get_profile(user_id)
+            if profile is None or profile.timezone is None:
+                return
+            now = self.svc.clock()
+            zone = zone_of(profile.timezone)
+            day = local_day(due, zone)
+            at = time_for(profile, kind, self.weekly)
+            if (
+                now - due > self.catch_up
+                or at is None
+                or wall_clock(day, at, zone) != due  # time or zone changed since it was planned
+                or not due_on(profile, kind, day, self.weekly)
+            ):
+                return
+            done_kind = DONE_KIND.get(kind)
+            already_done = bool(done_kind and await repo.list_entries(user_id, done_kind, day, day))
+            profile.last_nudged[kind.value] = day.isoformat()
+            await repo.save_profile(profile)  # before sending: at most once per day, whatever happens next
         if already_done:
             return
         language = language_for(profile.language)
         try:
             await self._send(bot, profile, kind, language)
         except Forbidden:
-            await mark_inactive(repo, user_id)
+            async with self.user_lock(user_id):
+                await mark_inactive(repo, user_id)
             logger.info("User %s has blocked the bot; nudges stop until they /start again", user_id)
             return
         except TelegramError as exc:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUpdated, Update, User
 
 from bot.app import NUDGES_KEY
+from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
-from bot.nudges import NudgeScheduler
+from bot.domain.schedule import WeeklySlot
+from bot.nudges import COMPACT_SLACK, NudgeScheduler
+from bot.services import Services
+from bot.storage import StorageError
+from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness
+from tests.conftest import Clock, Harness, make_config
 from tests.fakeapi.user import FakeUser
 
 BERLIN_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
@@ -31,14 +37,8 @@ async def tick(h: Harness) -> None:
 
 
 async def onboarded(h: Harness, user: FakeUser, zone: str = "Europe/Berlin", **extra: object) -> Profile:
-    profile = Profile(
-        user_id=user.id,
-        timezone=zone,
-        morning=time(7, 30),
-        evening=time(21, 0),
-        onboarded=True,
-        **extra,  # type: ignore[arg-type]
-    )
+    fields: dict[str, object] = {"morning": time(7, 30), "evening": time(21, 0), **extra}
+    profile = Profile(user_id=user.id, timezone=zone, onboarded=True, **fields)  # type: ignore[arg-type]
     await h.repo.save_profile(profile)
     return profile
 
@@ -214,3 +214,156 @@ async def test_weekly_push_sends_the_recap_and_the_encourage_question(harness: H
     await user.press(None, "🤝 Answer it")
     await harness.pump()
     await user.wait_for(lambda m: "encourage your partner's own interests" in m.content)
+
+
+def morning_nudges(user: FakeUser) -> list[str]:
+    return [m.content for m in user.all_messages() if "morning pages?" in m.content]
+
+
+async def test_a_time_passed_before_a_settings_change_does_not_come_now(
+    harness: Harness, clock: Clock
+) -> None:
+    """Finishing setup (or resuming, or turning a nudge on) at 21:30 with the evening at 21:00:
+    no late nudge now; tomorrow's comes. A nudge due but not yet picked up still comes."""
+    late, pending = harness.user(1), harness.user(2, "Ben")
+    clock.now = datetime(2026, 11, 28, 20, 30, tzinfo=UTC)  # 21:30 Berlin
+    await tick(harness)
+    await onboarded(harness, late)
+    await tick(harness)
+    assert nudges_to(late) == []
+    clock.now = datetime(2026, 11, 29, 20, 0, 5, tzinfo=UTC)
+    await tick(harness)
+    assert len(nudges_to(late)) == 1
+    # Ben's 21:15 is due a moment before he changes something, and before the next tick.
+    clock.now = datetime(2026, 11, 29, 20, 10, tzinfo=UTC)
+    await onboarded(harness, pending, evening=time(21, 15))
+    await tick(harness)
+    clock.now = datetime(2026, 11, 29, 20, 15, 10, tzinfo=UTC)
+    profile = await harness.repo.get_profile(pending.id)
+    assert profile is not None
+    profile.interests = ["climbing"]
+    await harness.repo.save_profile(profile)
+    await tick(harness)
+    assert len(nudges_to(pending)) == 1
+
+
+async def test_pause_and_weekdays_hold_at_the_time_itself(harness: Harness, clock: Clock) -> None:
+    paused, weekdays, control = harness.user(1), harness.user(2, "Ben"), harness.user(3, "Cy")
+    clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # Saturday
+    await onboarded(harness, paused, paused_until=date(2026, 11, 30))
+    await onboarded(harness, weekdays, weekdays=[0, 1, 2, 3, 4])  # not at the weekend
+    await onboarded(harness, control)
+    for day in (28, 29, 30):
+        clock.now = datetime(2026, 11, day, 20, 0, 5, tzinfo=UTC)
+        await tick(harness)
+    assert len(nudges_to(control)) == 3
+    assert len(nudges_to(paused)) == 1  # Monday 30th only: paused until then
+    assert len(nudges_to(weekdays)) == 1  # Monday only
+
+
+async def test_fall_back_day_sends_once_and_spring_forward_gap_still_comes(
+    harness: Harness, clock: Clock
+) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+    await onboarded(harness, user, morning=time(2, 30))  # Berlin; 02:30 happens twice on 25 October
+    for moment in (datetime(2026, 10, 25, 0, 30, 5), datetime(2026, 10, 25, 1, 30, 5)):
+        clock.now = moment.replace(tzinfo=UTC)
+        await tick(harness)
+    assert len(morning_nudges(user)) == 1
+    clock.now = datetime(2027, 3, 27, 12, 0, tzinfo=UTC)
+    await tick(harness)
+    await harness.repo.save_profile((await harness.repo.get_profile(user.id)) or Profile(user.id))
+    clock.now = datetime(2027, 3, 28, 1, 30, 5, tzinfo=UTC)  # 03:30 CEST: 02:30 did not exist
+    await tick(harness)
+    assert len(morning_nudges(user)) == 2
+
+
+async def test_two_nudges_due_at_the_same_moment_both_come(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # Sunday
+    await onboarded(harness, user, evening=time(19, 0))  # the weekly recap is at 19:00 too
+    clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)
+    await tick(harness)
+    assert len(nudges_to(user)) == 1
+    assert any("about your partner's own world" in m.content for m in user.all_messages())
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.last_nudged == {"evening": "2026-11-29", "weekly": "2026-11-29"}
+
+
+class FlakyRepository(InMemoryRepository):
+    """Storage that fails the first few reads of entries (a disk hiccup)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def list_entries(self, *args: object, **kwargs: object) -> list[Entry]:
+        if self.failures:
+            self.failures -= 1
+            raise StorageError("disk hiccup")
+        return await super().list_entries(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_storage_failure_is_retried_and_the_person_stays_scheduled(clock: Clock) -> None:
+    async with Harness(FlakyRepository(failures=1), clock) as h:
+        user, other = h.user(1), h.user(2, "Ben")
+        clock.now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+        await onboarded(h, user)
+        await onboarded(h, other, evening=time(21, 1))
+        clock.now = datetime(2026, 11, 28, 20, 0, 5, tzinfo=UTC)
+        await h.run_job("nudge-tick")
+        await scheduler(h).drain()
+        assert nudges_to(user) == [] and scheduler(h).failed == 1
+        clock.now = datetime(2026, 11, 28, 20, 1, 5, tzinfo=UTC)
+        await tick(h)
+        assert len(nudges_to(user)) == 1  # the next tick tried again
+        assert len(nudges_to(other)) == 1
+        clock.now = datetime(2026, 11, 29, 20, 1, 5, tzinfo=UTC)
+        await tick(h)
+        assert len(nudges_to(user)) == 2  # and the day after as usual
+
+
+async def test_a_nudge_waits_for_the_persons_update_and_never_undoes_it(
+    harness: Harness, clock: Clock
+) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    await onboarded(harness, user)
+    processor = harness.app.update_processor
+    assert isinstance(processor, PerUserUpdateProcessor)
+    clock.now = BERLIN_EVENING
+    async with processor.holding(user.id):  # the person is mid-update: turning the evening nudge off
+        ticking = asyncio.create_task(tick(harness))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not ticking.done() and nudges_to(user) == []
+        profile = await harness.repo.get_profile(user.id)
+        assert profile is not None
+        profile.nudges_off = ["evening"]
+        await harness.repo.save_profile(profile)
+    await ticking
+    assert nudges_to(user) == []
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.nudges_off == ["evening"] and profile.last_nudged == {}
+
+
+async def test_settings_changes_do_not_grow_the_index(clock: Clock) -> None:
+    """Each change leaves a superseded heap item behind until its time; the heap is compacted."""
+    repo = InMemoryRepository()
+    index = NudgeScheduler(
+        Services(config=make_config(), repo=repo, clock=clock), weekly=WeeklySlot(6, time(19, 0)),
+        catch_up=timedelta(hours=2),
+    )  # fmt: skip
+    clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    people = [
+        Profile(user_id=n, timezone="Europe/Berlin", evening=time(21, 0), onboarded=True) for n in range(50)
+    ]
+    for round_ in range(200):
+        for profile in people:
+            profile.evening = time(20 + round_ % 3, 0)
+            index.plan(profile)
+    assert len(index) == 50
+    assert len(index._heap) <= 2 * len(index) + COMPACT_SLACK < 10_000 // 5  # 10,000 changes were made
+    clock.now = datetime(2026, 11, 28, 20, 0, 5, tzinfo=UTC)  # 21:00 Berlin, the evening last chosen
+    assert sorted(user_id for user_id, _, _ in index.pop_due(clock.now)) == list(range(50))

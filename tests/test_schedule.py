@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,49 @@ def test_catch_up_window() -> None:
     assert just_after_midnight == utc(2026, 11, 28, 22, 30)  # yesterday's local evening, still in the window
 
 
+def test_catch_up_never_reaches_before_not_before() -> None:
+    # A time that passed while the bot was running was handled then: a settings change after it
+    # (not_before = the last tick) must not make it come now; one after not_before still does.
+    profile = person()
+    now = utc(2026, 11, 28, 20, 30)
+    last_tick = utc(2026, 11, 28, 20, 29, 50)
+    assert missed(profile, Nudge.EVENING, now, WINDOW, WEEKLY, not_before=last_tick) is None
+    assert missed(profile, Nudge.EVENING, now, WINDOW, WEEKLY, not_before=utc(2026, 11, 28, 20, 0)) == utc(
+        2026, 11, 28, 20, 0
+    )
+    assert missed(profile, Nudge.EVENING, now, WINDOW, WEEKLY, not_before=utc(2026, 11, 28, 12, 0)) == utc(
+        2026, 11, 28, 20, 0
+    )  # the window still bounds it
+    assert missed(profile, Nudge.EVENING, now, WINDOW, WEEKLY, not_before=utc(2026, 11, 28, 21, 0)) is None
+
+
+def test_catch_up_across_midnight_with_a_full_day_window() -> None:
+    profile = person("Asia/Kolkata", evening=time(23, 45))
+    now = utc(2026, 11, 28, 19, 0)  # 00:30 on the 29th in Kolkata; the 28th's 23:45 was 45 min ago
+    assert missed(profile, Nudge.EVENING, now, timedelta(hours=24), WEEKLY) == utc(2026, 11, 28, 18, 15)
+
+
+def test_adelaide_half_hour_zone_across_its_spring_forward() -> None:
+    # Adelaide, 2026-10-04: 02:00 ACST (+09:30) jumps to 03:00 ACDT (+10:30).
+    profile = person("Australia/Adelaide", morning=time(2, 30), evening=time(21, 0))
+    due = next_due(profile, Nudge.MORNING, utc(2026, 10, 3, 12, 0), WEEKLY)
+    assert due == utc(2026, 10, 3, 17, 0)  # 03:30 ACDT, shifted later by the gap
+    assert next_due(profile, Nudge.MORNING, due, WEEKLY) == utc(2026, 10, 4, 16, 0)  # 02:30 ACDT
+    evening = next_due(profile, Nudge.EVENING, utc(2026, 10, 3, 12, 0), WEEKLY)
+    assert evening == utc(2026, 10, 4, 10, 30)  # 21:00 ACDT (+10:30)
+    before = next_due(profile, Nudge.EVENING, utc(2026, 10, 2, 0, 0), WEEKLY)
+    assert before == utc(2026, 10, 2, 11, 30)  # 21:00 ACST (+09:30)
+
+
+def test_fall_back_in_new_york_at_the_repeated_hour() -> None:
+    # New York, 2026-11-01: 02:00 EDT falls back to 01:00 EST; 01:15 happens twice.
+    profile = person("America/New_York", morning=time(1, 15))
+    first = next_due(profile, Nudge.MORNING, utc(2026, 11, 1, 0, 0), WEEKLY)
+    assert first == utc(2026, 11, 1, 5, 15)  # 01:15 EDT
+    # Even if nothing was recorded (a crash), the second 01:15 (06:15 UTC) is not a new nudge.
+    assert next_due(profile, Nudge.MORNING, first, WEEKLY) == utc(2026, 11, 2, 6, 15)
+
+
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Adelaide", "Pacific/Chatham",
          "America/Sao_Paulo", "Asia/Tehran", "UTC", "Australia/Lord_Howe", "America/St_Johns"]  # fmt: skip
 
@@ -117,3 +161,30 @@ def test_next_due_is_soon_after_and_at_the_wall_clock_time(
     if local.time() != at:  # only inside a spring-forward gap, shifted later by the gap
         assert wall_clock(local.date(), at, ZoneInfo(zone)) == due
         assert local.utcoffset() != datetime.combine(local.date(), at, tzinfo=ZoneInfo(zone)).utcoffset()
+
+
+DST_ZONES = ["Europe/Berlin", "America/New_York", "Australia/Adelaide", "Pacific/Chatham",
+             "Australia/Lord_Howe", "America/St_Johns", "Europe/London"]  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zone=st.sampled_from(DST_ZONES),
+    hour=st.sampled_from([0, 1, 2, 3, 7, 21, 23]),
+    minute=st.sampled_from([0, 15, 30, 45]),
+    start_day=st.integers(0, 364),
+)
+def test_one_nudge_on_every_local_day_for_a_year(zone: str, hour: int, minute: int, start_day: int) -> None:
+    """Following the schedule as the bot does (record the day, ask for the next) for 400 days:
+    each local day gets exactly one nudge, through both clock changes of the year."""
+    profile = person(zone, morning=time(hour, minute))
+    after = utc(2025, 1, 1) + timedelta(days=start_day)
+    days = []
+    for _ in range(400):
+        due = next_due(profile, Nudge.MORNING, after, WEEKLY)
+        assert due is not None
+        day = due.astimezone(ZoneInfo(zone)).date()
+        profile.last_nudged["morning"] = day.isoformat()
+        days.append(day)
+        after = due
+    assert all((later - earlier).days == 1 for earlier, later in itertools.pairwise(days))

@@ -102,15 +102,30 @@ def next_due(profile: Profile, kind: Nudge, after: datetime, weekly: WeeklySlot)
 
 
 def missed(
-    profile: Profile, kind: Nudge, now: datetime, window: timedelta, weekly: WeeklySlot
+    profile: Profile,
+    kind: Nudge,
+    now: datetime,
+    window: timedelta,
+    weekly: WeeklySlot,
+    *,
+    not_before: datetime | None = None,
 ) -> datetime | None:
-    """A nudge whose time passed within `window` before `now` and was not sent: send it late, once."""
+    """A nudge whose time passed within `window` before `now` and was not sent: send it late, once.
+
+    `not_before` narrows the look back: times before it were already passed over on purpose
+    (a settings change never makes a time that has gone by come now).
+    """
     at = time_for(profile, kind, weekly)
     if profile.timezone is None or at is None or kind.value in profile.nudges_off or not profile.active:
         return None
+    earliest = now - window if not_before is None else max(now - window, not_before)
+    if earliest > now:
+        return None
     zone = zone_of(profile.timezone)
-    for day in _candidate_days(kind, local_day(now, zone), weekly, range(0, -2, -1)):
+    today = local_day(now, zone)
+    days_back = (today - local_day(earliest, zone)).days
+    for day in _candidate_days(kind, today, weekly, range(0, -days_back - 1, -1)):
         instant = wall_clock(day, at, zone)
-        if now - window <= instant <= now and due_on(profile, kind, day, weekly):
+        if earliest <= instant <= now and due_on(profile, kind, day, weekly):
             return instant
     return None
