@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -30,8 +29,9 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
-from bot.handlers import access, basic, data, flows, recap, reminders, setup
-from bot.handlers.common import SERVICES_KEY, services
+from bot.handlers import access, basic, callbacks, data, practice, recap
+from bot.handlers.common import CONTEXT_TYPES, App, Context, services
+from bot.handlers.settings import reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
 from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
@@ -110,7 +110,6 @@ def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
 
 
 DAMAGE_NOTICE_GROUP = 10
-NUDGES_KEY = "nudges"
 ACCESS_GROUP = -1  # before every other handler
 
 
@@ -118,38 +117,26 @@ def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
     return [BotCommand(name, t(f"command.{name}", language)) for name in MENU_COMMANDS]
 
 
-async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _post_init(app: App) -> None:
     """Start-up work that needs the network: who we are, and the command menu per language."""
     me = await app.bot.get_me()
     await app.bot.set_my_commands(command_menu())
     for language in TEXTS:
         if language != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
-    await flows.restore(app)
-    app.bot_data["loop_probe"] = start_loop_probe()
-    scheduler = scheduler_of(app)
-    scheduler.load_in_background(services_of(app).repo.iter_profiles())
+    await practice.restore(app)
+    app.bot_data.loop_probe = start_loop_probe()
+    scheduler = app.bot_data.nudges
+    scheduler.load_in_background(app.bot_data.services.repo.iter_profiles())
     scheduler.start_workers(app.bot)
     assert app.job_queue is not None
-    scheduler.start_ticking(app.job_queue, services_of(app).config.tick_seconds)
+    scheduler.start_ticking(app.job_queue, app.bot_data.services.config.tick_seconds)
     logger.info("Started as @%s", me.username)
 
 
-async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    await scheduler_of(app).stop_workers()
-    await services_of(app).repo.close()
-
-
-def scheduler_of(app: Application[Any, Any, Any, Any, Any, Any]) -> NudgeScheduler:
-    found = app.bot_data[NUDGES_KEY]
-    assert isinstance(found, NudgeScheduler)
-    return found
-
-
-def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
-    found = app.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+async def _post_shutdown(app: App) -> None:
+    await app.bot_data.nudges.stop_workers()
+    await app.bot_data.services.repo.close()
 
 
 def build_application(
@@ -157,99 +144,123 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> App:
     """An Application with every handler registered; `request` lets tests run it offline."""
     config = svc.config
+    processor = PerUserUpdateProcessor()
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(config.token.reveal())
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(processor)
     )
     builder = builder.rate_limiter(rate_limiter(limit=config.rate_limit))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    app = builder.build()
+    app: App = builder.build()
     scheduler = NudgeScheduler(
         svc,
         weekly=WeeklySlot(config.weekly_day, config.weekly_time),
         catch_up=timedelta(hours=config.catch_up_hours),
+        send_recap=recap.send_recap,
+        user_lock=processor.locks.holding,  # a nudge's record waits for the person's update
     )
     if not isinstance(svc.repo, ObservedRepository):
         svc.repo = ObservedRepository(svc.repo, scheduler)
     else:
         svc.repo.scheduler = scheduler
-    if isinstance(app.update_processor, PerUserUpdateProcessor):
-        scheduler.user_lock = app.update_processor.holding  # a nudge's record waits for the person's update
-    app.bot_data[NUDGES_KEY] = scheduler
-    app.bot_data[SERVICES_KEY] = svc
-    app.bot_data[flows.RUNTIME_KEY] = flows.FlowRuntime()
+    app.bot_data.locks = processor.locks  # jobs and updates share one lock per person
+    app.bot_data.nudges = scheduler
+    app.bot_data.services = svc
     register_handlers(app)
     return app
 
 
-def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _cancel(update: Update, context: Context) -> None:
+    """/cancel: inside an exercise ask keep-or-discard; otherwise stop whatever setup step is open."""
+    if not await practice.cancel_command(update, context):
+        await setup.cancel(update, context)
+
+
+async def _text(update: Update, context: Context) -> None:
+    """Text from someone with an exercise open goes to it; if it has just closed, to setup's reading."""
+    if not await practice.on_text(update, context):
+        await setup.on_text(update, context)
+
+
+async def _non_text(update: Update, context: Context) -> None:
+    if not await practice.on_non_text(update, context):
+        await setup.on_non_text(update, context)
+
+
+def register_handlers(app: App) -> None:
     """Handlers for private chats; elsewhere the bot only points people to a private chat."""
     private = filters.ChatType.PRIVATE
-    in_flow = flows.InFlow(app.bot_data[flows.RUNTIME_KEY])
+    in_flow = practice.InFlow(app.bot_data.flows)
+    settings_question = setup.SettingsQuestion(app.user_data)
     commands: dict[str, Any] = {
         "start": setup.start,
         "settings": setup.settings,
         "remind": reminders.remind_command,
-        "cancel": flows.cancel,
-        "skip": flows.skip_command,
-        "back": flows.back_command,
-        "done": flows.done_command,
-        "boundaries": flows.boundaries_command,
-        "interests": flows.interests_command,
-        "did": flows.did_command,
+        "cancel": _cancel,
+        "skip": practice.skip_command,
+        "back": practice.back_command,
+        "done": practice.done_command,
+        "boundaries": practice.boundaries_command,
+        "interests": practice.interests_command,
+        "did": practice.did_command,
         "summary": recap.summary_command,
         "history": recap.history_command,
-        **{name: flows.start_command(FLOWS[name]) for name in COMMAND_FLOWS},
+        **{name: practice.start_command(FLOWS[name]) for name in COMMAND_FLOWS},
         "help": basic.help_command,
         "privacy": basic.privacy,
         "export": data.export,
         "delete": data.delete,
+        "invite": access.invite_command,
     }
     app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
-    commands["invite"] = access.invite_command
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
-    app.add_handler(CallbackQueryHandler(setup.on_time_button, pattern=r"^time:"))
-    app.add_handler(CallbackQueryHandler(setup.on_edit_button, pattern=r"^edit:"))
-    app.add_handler(CallbackQueryHandler(setup.on_confirm, pattern=f"^{setup.CONFIRM_DATA}$"))
-    app.add_handler(CallbackQueryHandler(setup.on_settings_done, pattern=f"^{setup.SETTINGS_DONE_DATA}$"))
-    app.add_handler(CallbackQueryHandler(data.on_delete_button, pattern=r"^delete:"))
-    app.add_handler(CallbackQueryHandler(flows.on_button, pattern=r"^f:"))
-    app.add_handler(CallbackQueryHandler(flows.on_decision, pattern=r"^fc:"))
-    app.add_handler(CallbackQueryHandler(flows.on_switch, pattern=r"^fs:"))
-    app.add_handler(CallbackQueryHandler(flows.on_share_button, pattern=r"^bd:"))
-    app.add_handler(CallbackQueryHandler(flows.on_interest_button, pattern=r"^in:"))
-    app.add_handler(CallbackQueryHandler(flows.on_start_button, pattern=r"^start:(?!summary)"))
-    app.add_handler(CallbackQueryHandler(recap.on_entry_button, pattern=r"^h:"))
-    app.add_handler(CallbackQueryHandler(reminders.on_button, pattern=r"^rm:"))
+    buttons: list[tuple[callbacks.Button, Any]] = [
+        (callbacks.TIME, setup.on_time_button),
+        (callbacks.EDIT, setup.on_edit_button),
+        (callbacks.CONFIRM, setup.on_confirm),
+        (callbacks.SETTINGS_DONE, setup.on_settings_done),
+        (callbacks.REMIND, reminders.on_button),
+        (callbacks.DELETE, data.on_delete_button),
+        (callbacks.ANSWER, practice.on_button),
+        (callbacks.DECISION, practice.on_decision),
+        (callbacks.SWITCH, practice.on_switch),
+        (callbacks.SHARE, practice.on_share_button),
+        (callbacks.INTEREST_ADD, practice.on_add_button),
+        (callbacks.INTEREST_REMOVE, practice.on_remove_button),
+        (callbacks.START, practice.on_start_button),
+        (callbacks.SUMMARY, recap.on_summary_button),
+        (callbacks.ENTRY, recap.on_entry_button),
+    ]
+    for button, callback in buttons:
+        app.add_handler(CallbackQueryHandler(callback, pattern=button.pattern))
+    app.add_handler(CallbackQueryHandler(basic.on_unknown_button))  # malformed, very old or forged
     app.add_handler(ChatMemberHandler(reminders.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(CallbackQueryHandler(recap.on_summary_button, pattern=r"^start:summary$"))
-    app.add_handler(CallbackQueryHandler(basic.on_unknown_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))
     message = private & filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(message & in_flow & filters.TEXT, flows.on_text))
-    app.add_handler(MessageHandler(message & in_flow & ~filters.LOCATION, flows.on_non_text))
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, setup.on_text))
-    app.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & filters.LOCATION, setup.on_location)
-    )
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, setup.on_non_text))
+    app.add_handler(MessageHandler(message & settings_question & filters.TEXT, setup.on_text))
+    app.add_handler(MessageHandler(message & in_flow & filters.TEXT, _text))
+    app.add_handler(MessageHandler(message & in_flow & ~filters.LOCATION, _non_text))
+    app.add_handler(MessageHandler(message & filters.TEXT, setup.on_text))
+    app.add_handler(MessageHandler(message & filters.LOCATION, setup.on_location))
+    app.add_handler(MessageHandler(message, setup.on_non_text))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, basic.on_edited))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, basic.not_private))
     app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     app.add_error_handler(basic.on_error)
 
 
-__all__ = ["build_application", "command_menu", "services", "services_of"]
+__all__ = ["build_application", "command_menu", "services"]

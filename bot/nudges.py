@@ -25,7 +25,7 @@ import asyncio
 import gc
 import heapq
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ from bot.domain.schedule import (
     zone_of,
 )
 from bot.services import Services
+from bot.services.reminders import set_active
 from bot.storage import Repository
 from bot.texts import language_for, t
 
@@ -59,6 +60,7 @@ WORKERS = 8
 COMPACT_SLACK = 1024  # stale heap items tolerated beyond one per person before the heap is rebuilt
 
 UserLock = Callable[[int], AbstractAsyncContextManager[None]]
+SendRecap = Callable[[Bot, Services, int, str], Awaitable[None]]
 
 
 @asynccontextmanager
@@ -71,9 +73,16 @@ class NudgeScheduler:
     """The next nudge of every person, and the workers that send due ones."""
 
     def __init__(
-        self, svc: Services, *, weekly: WeeklySlot, catch_up: timedelta, user_lock: UserLock = no_lock
+        self,
+        svc: Services,
+        *,
+        weekly: WeeklySlot,
+        catch_up: timedelta,
+        send_recap: SendRecap | None = None,
+        user_lock: UserLock = no_lock,
     ) -> None:
         self.svc = svc
+        self.send_recap = send_recap  # the recap lives with /summary; `bot.app` wires it
         self.weekly = weekly
         self.catch_up = catch_up
         self.user_lock = user_lock  # the person's update lock (bot.app wires the update processor's)
@@ -291,7 +300,7 @@ class NudgeScheduler:
             await self._send(bot, profile, kind, language)
         except Forbidden:
             async with self.user_lock(user_id):
-                await mark_inactive(repo, user_id)
+                await set_active(repo, user_id, False)
             logger.info("User %s has blocked the bot; nudges stop until they /start again", user_id)
             return
         except TelegramError as exc:
@@ -302,9 +311,8 @@ class NudgeScheduler:
 
     async def _send(self, bot: Bot, profile: Profile, kind: Nudge, language: str) -> None:
         if kind is Nudge.WEEKLY:
-            from bot.handlers.recap import send_recap  # the recap lives with its command
-
-            await send_recap(bot, self.svc, profile.user_id, language)
+            assert self.send_recap is not None, "bot.app wires the weekly recap"
+            await self.send_recap(bot, self.svc, profile.user_id, language)
             button = InlineKeyboardButton(
                 t("nudge.button_encourage", language), callback_data="start:encourage"
             )
@@ -319,14 +327,6 @@ class NudgeScheduler:
         await bot.send_message(
             profile.user_id, t(f"nudge.{kind.value}", language), reply_markup=InlineKeyboardMarkup([[button]])
         )
-
-
-async def mark_inactive(repo: Repository, user_id: int) -> None:
-    """Someone blocked the bot: stop nudging them, keep their data."""
-    profile = await repo.get_profile(user_id)
-    if profile is not None and profile.active:
-        profile.active = False
-        await repo.save_profile(profile)
 
 
 class ObservedRepository(Repository):

@@ -143,8 +143,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "I work in private chats only, to keep what people write private. "
             "Open a private chat with me to start."
         ),
-        "stale_button": "That button belongs to an older message. Here is the current step.",
-        "unknown_button": "That button no longer works. /help shows what you can do now.",
         "hint.edited": (
             "I noticed you edited a message. I keep what you first sent; "
             "if you'd like to change an answer, just send it again."
@@ -210,6 +208,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Send /{command} when you're ready to continue."
         ),
         "flow.passed": "That question has passed.",
+        "flow.already_open": "It's open already: the question is just above.",
         "flow.no_flow": "There's nothing to {action} right now. /help shows what you can start.",
         "flow.back_hint": "/back to change your last answer",
         "flow.optional_hint": "/skip if you'd rather not answer",
@@ -228,7 +227,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Write a duration like <code>40m</code>, <code>1h</code> or <code>1h30</code>."
         ),
         "flow.hint.duration.range": "Please give a duration between 1 minute and 24 hours.",
-        "flow.text_only": "I can only read text in an exercise. {again}",
+        "flow.text_only": "I can only read text in an exercise.",
         "flow.scale_legend": "1 = a little · 5 = very strongly",
         # --- timed writing ------------------------------------------------------------
         "writing.started": (
@@ -632,6 +631,13 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
             **{k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
         )
     )
+
+
+def plain(key: str, lang: str | None = None, /, **values: Any) -> str:
+    """The text for `key` with `values` inserted as they are: for button labels, which are not HTML."""
+    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
+    template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+    return template.format(**values) if values else template
 
 
 def has_text(key: str, lang: str | None = None) -> bool:

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from telegram import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUpdated, Update, User
 
-from bot.app import NUDGES_KEY
 from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
 from bot.domain.schedule import WeeklySlot
@@ -24,9 +23,7 @@ BERLIN_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
 
 
 def scheduler(h: Harness) -> NudgeScheduler:
-    found = h.app.bot_data[NUDGES_KEY]
-    assert isinstance(found, NudgeScheduler)
-    return found
+    return h.app.bot_data.nudges
 
 
 async def tick(h: Harness) -> None:

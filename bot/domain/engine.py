@@ -69,6 +69,7 @@ class Draft:
     rewriting: bool = False
     writing: Writing | None = None
     paused: bool = False
+    prompt: str | None = None  # the decision whose buttons are current: "cancel", "switch" or "late"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ class Draft:
                 else None
             ),
             "paused": self.paused,
+            "prompt": self.prompt,
         }
 
     @classmethod
@@ -120,6 +122,7 @@ class Draft:
                 else None
             ),
             paused=bool(raw.get("paused", False)),
+            prompt=raw.get("prompt"),
         )
         if draft.step is not None:
             FLOWS[draft.flow].step(draft.step)  # KeyError if the flow no longer has it

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.models import EntryKind
+
 
 class Kind(StrEnum):
     """How a step is answered."""
@@ -59,7 +61,7 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Flow:
     name: str  # the command that starts it, e.g. "checkin"
-    kind: str  # the kind of the stored entry
+    kind: EntryKind | None  # the kind of the stored entry
     title: str  # text key
     intro: str  # text key
     steps: tuple[Step, ...]
@@ -96,7 +98,7 @@ FEELINGS: dict[str, tuple[str, ...]] = {
 
 CHECKIN = Flow(
     name="checkin",
-    kind="diary",
+    kind=EntryKind.DIARY,
     title="flow.checkin.title",
     intro="flow.checkin.intro",
     done="flow.checkin.done",
@@ -148,7 +150,7 @@ def _question(number: int) -> tuple[Step, Step]:
 
 SELFEXAM = Flow(
     name="selfexam",
-    kind="selfexam",
+    kind=EntryKind.SELFEXAM,
     title="flow.selfexam.title",
     intro="flow.selfexam.intro",
     done="flow.selfexam.done",
@@ -164,7 +166,7 @@ SELFEXAM = Flow(
 
 PAGES = Flow(
     name="pages",
-    kind="pages",
+    kind=EntryKind.PAGES,
     title="flow.pages.title",
     intro="flow.pages.intro",
     done="flow.pages.done",
@@ -177,7 +179,7 @@ AREAS = ("alone_time", "friends", "work", "money", "space", "phone", "family", "
 
 BOUNDARY = Flow(
     name="boundary",
-    kind="boundary",
+    kind=EntryKind.BOUNDARY,
     title="flow.boundary.title",
     intro="flow.boundary.intro",
     done="flow.boundary.done",
@@ -194,7 +196,7 @@ BOUNDARY = Flow(
 
 DID = Flow(
     name="did",
-    kind="interest_time",
+    kind=EntryKind.INTEREST_TIME,
     title="flow.did.title",
     intro="flow.did.intro",
     done="flow.did.done",
@@ -213,7 +215,7 @@ DID = Flow(
 
 BOUNDARY_SHARE = Flow(
     name="boundary_share",
-    kind="boundary_update",
+    kind=EntryKind.BOUNDARY_UPDATE,
     title="flow.boundary.title",
     intro="",
     done="boundaries.marked",
@@ -222,7 +224,7 @@ BOUNDARY_SHARE = Flow(
 
 INTEREST_ADD = Flow(
     name="interest_add",
-    kind="",  # updates the profile's list instead of storing an entry
+    kind=None,  # updates the profile's list instead of storing an entry
     title="flow.did.title",
     intro="",
     done="interests.added",
@@ -231,7 +233,7 @@ INTEREST_ADD = Flow(
 
 ENCOURAGE = Flow(
     name="encourage",
-    kind="encourage",
+    kind=EntryKind.ENCOURAGE,
     title="flow.encourage.title",
     intro="flow.encourage.intro",
     done="flow.encourage.done",

@@ -9,7 +9,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any
+
+
+class EntryKind(StrEnum):
+    """What an entry records; the value is what storage and `/export` keep."""
+
+    DIARY = "diary"
+    PAGES = "pages"
+    SELFEXAM = "selfexam"
+    BOUNDARY = "boundary"
+    BOUNDARY_UPDATE = "boundary_update"
+    INTEREST_TIME = "interest_time"
+    ENCOURAGE = "encourage"
+    RECOVERED_DRAFT = "recovered_draft"  # a draft this version could no longer resume, kept as it was
 
 
 def _parse_hhmm(value: str) -> time:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import Profile
+from bot.domain.models import EntryKind, Profile
 
 PAUSED_UNTIL_RESUMED = date.max
 
@@ -29,7 +29,7 @@ class Nudge(StrEnum):
 
 
 # The entry kind whose completion that day makes the nudge unnecessary.
-DONE_KIND = {Nudge.MORNING: "pages", Nudge.EVENING: "diary"}
+DONE_KIND = {Nudge.MORNING: EntryKind.PAGES, Nudge.EVENING: EntryKind.DIARY}
 
 
 @dataclass(frozen=True, slots=True)

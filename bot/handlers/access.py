@@ -15,19 +15,7 @@ from bot.domain.models import Profile
 from bot.handlers.common import Context, lang, reply, services, user_id
 from bot.texts import t
 
-ALLOWED_KEY = "allowed_users"
 INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and fits a /start payload
-
-
-def _allowed(context: Context) -> set[int]:
-    found = context.bot_data.setdefault(ALLOWED_KEY, set())
-    assert isinstance(found, set)
-    return found
-
-
-def revoke(context: Context, uid: int) -> None:
-    """Forget that someone was let in (after /delete they need a new invite)."""
-    _allowed(context).discard(uid)
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -37,7 +25,7 @@ async def gate(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     if config.access_mode == "open" or user is None or (chat is not None and chat.type != ChatType.PRIVATE):
         return
-    allowed = _allowed(context)
+    allowed = context.bot_data.allowed_users
     if user.id in allowed:
         return
     if user.id in config.admin_ids or user.id in config.allowed_ids or await svc.repo.get_profile(user.id):

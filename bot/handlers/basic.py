@@ -9,8 +9,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
 
-from bot.handlers.common import Context, reply, services, user_id
-from bot.nudges import mark_inactive
+from bot.handlers.common import Context, answer_passed, lang, reply, services, user_id
+from bot.services.reminders import set_active
 from bot.storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,9 @@ async def not_private(update: Update, context: Context) -> None:
 
 
 async def on_unknown_button(update: Update, context: Context) -> None:
-    """A button whose data we don't recognise (very old, or forged): answer it, change nothing."""
+    """A button whose data we don't recognise (very old, or forged): answer it briefly, change nothing."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
-    await reply(update, "unknown_button")
+    await answer_passed(update.callback_query, lang(update))
 
 
 async def on_edited(update: Update, context: Context) -> None:
@@ -73,7 +72,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, Forbidden):
         logger.info("Update %s: the user has blocked the bot", update_id)
         if isinstance(update, Update) and update.effective_user is not None:
-            await mark_inactive(services(context).repo, update.effective_user.id)
+            await set_active(services(context).repo, update.effective_user.id, False)
         return
     logger.error("Update %s failed: %s", update_id, _describe(error))
     if not isinstance(update, Update) or update.effective_chat is None:

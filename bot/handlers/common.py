@@ -1,25 +1,94 @@
-"""Small helpers every handler uses: services, language, replies."""
+"""What every handler shares: the typed context, language, replies, and the rules for answering buttons."""
 
 from __future__ import annotations
 
+import html
+import logging
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job, JobQueue
 
+from bot.concurrency import PersonLocks
+from bot.nudges import NudgeScheduler
 from bot.services import Services
+from bot.services.deletion import Confirmation
 from bot.texts import language_for, t
 
-Context = ContextTypes.DEFAULT_TYPE
-SERVICES_KEY = "services"
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FlowRuntime:
+    """In-memory state derived from stored drafts (rebuilt at start): routing and timers."""
+
+    active: set[int] = field(default_factory=set)  # people with an open, not set-aside exercise
+    last_activity: dict[int, datetime] = field(default_factory=dict)
+    writing_jobs: dict[int, Job[Any]] = field(default_factory=dict)
+    recent_pages: dict[int, datetime] = field(default_factory=dict)  # morning pages just closed
+
+    def forget(self, uid: int) -> None:
+        """Drop the person's routing and timer (the exercise ended or was set aside)."""
+        self.active.discard(uid)
+        self.last_activity.pop(uid, None)
+        job = self.writing_jobs.pop(uid, None)
+        if job is not None:
+            job.schedule_removal()
+
+
+@dataclass
+class BotData:
+    """Everything shared across handlers and jobs; `bot.app` sets the services and scheduler once."""
+
+    services: Services = field(init=False)
+    nudges: NudgeScheduler = field(init=False)
+    locks: PersonLocks = field(default_factory=PersonLocks)
+    flows: FlowRuntime = field(default_factory=FlowRuntime)
+    allowed_users: set[int] = field(default_factory=set)  # let in (invite mode), cached
+    loop_probe: Any = None
+
+
+@dataclass
+class UserData:
+    """Per-person conversation state that need not survive a restart (buttons from before one have passed)."""
+
+    editing: str | None = None  # the settings question that is open; typed text answers it
+    menu_message: int | None = None  # the settings or reminders menu whose buttons are current
+    pending_delete: Confirmation | None = None  # created by /delete, used once
+    quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
+
+
+Context = CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]
+CONTEXT_TYPES: ContextTypes[Context, UserData, dict[Any, Any], BotData] = ContextTypes(
+    context=CallbackContext, bot_data=BotData, user_data=UserData
+)
+App = Application[ExtBot[None], Context, UserData, dict[Any, Any], BotData, JobQueue[Context]]
 
 
 def services(context: Context) -> Services:
-    """The Services object `bot.app` put into bot_data."""
-    found = context.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+    return context.bot_data.services
+
+
+def person(context: Context, uid: int) -> AbstractAsyncContextManager[None]:
+    """The person's lock: jobs touching their data take it, as their updates do."""
+    return context.bot_data.locks.holding(uid)
+
+
+def user_data(context: Context) -> UserData:
+    assert context.user_data is not None  # handlers are registered for user updates only
+    return context.user_data
 
 
 def user_id(update: Update) -> int:
@@ -66,6 +135,49 @@ def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMar
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t(key, language), callback_data=data)] for key, data in buttons]
     )
+
+
+async def say(
+    context: Context,
+    uid: int,
+    language: str,
+    key: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> Message:
+    """Send text `key` to the person's private chat (jobs have no update to reply to)."""
+    return await context.bot.send_message(uid, t(key, language, **values), reply_markup=markup)
+
+
+async def answer_passed(query: CallbackQuery, language: str) -> None:
+    """A press that no longer matches what is open (old, twice, forged): say so briefly, change nothing."""
+    await query.answer(t("flow.passed", language))
+
+
+async def edit_text(message: MaybeInaccessibleMessage | None, text: str, **kwargs: Any) -> None:
+    """Edit a message; "not modified" (a second quick press) is success, not an error."""
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, **kwargs)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+
+async def drop_buttons(message: MaybeInaccessibleMessage | None) -> None:
+    """Remove a message's buttons once they have been used; already gone is fine."""
+    if isinstance(message, Message) and message.reply_markup is not None:
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+
+async def mark_chosen(message: MaybeInaccessibleMessage | None, choice: str) -> None:
+    """Show the chosen answer under the question (keeping its formatting) and drop its buttons."""
+    if isinstance(message, Message) and message.text_html is not None:
+        await edit_text(message, f"{message.text_html}\n\n✓ <b>{html.escape(choice)}</b>", reply_markup=None)
 
 
 async def reply(update: Update, key: str, /, **kwargs: Any) -> Message | None:

@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 from io import BytesIO
 
-from telegram import Message, Update
+from telegram import Update
 
 from bot.domain.journal import markdown_journal
 from bot.domain.models import Entry
-from bot.handlers.access import revoke
-from bot.handlers.common import Context, button_column, lang, reply, services, user_id
-from bot.handlers.flows import forget_user
+from bot.handlers import callbacks
+from bot.handlers.common import (
+    Context,
+    answer_passed,
+    button_column,
+    drop_buttons,
+    lang,
+    reply,
+    services,
+    user_data,
+    user_id,
+)
 from bot.handlers.recap import field_label, kind_name
+from bot.services.deletion import Confirmation
 from bot.texts import t
-
-DELETE_YES = "delete:yes"
-DELETE_NO = "delete:no"
 
 
 async def export(update: Update, context: Context) -> None:
@@ -48,26 +55,39 @@ async def export(update: Update, context: Context) -> None:
 
 
 async def delete(update: Update, context: Context) -> None:
-    """Ask for confirmation with a button; nothing is removed yet."""
+    """Ask for confirmation; only this question's buttons, once and for a few minutes, can erase anything."""
+    pending = Confirmation.issue(services(context).clock())
+    user_data(context).pending_delete = pending
     keyboard = button_column(
-        lang(update), ("button_delete_confirm", DELETE_YES), ("button_delete_cancel", DELETE_NO)
+        lang(update),
+        ("button_delete_confirm", callbacks.DELETE.data("yes", pending.token)),
+        ("button_delete_cancel", callbacks.DELETE.data("no", pending.token)),
     )
     await reply(update, "delete_ask", reply_markup=keyboard)
 
 
 async def on_delete_button(update: Update, context: Context) -> None:
-    """Erase the user who pressed the button (never anyone named in the data) or keep everything."""
+    """Erase the presser's data (never anyone named in the data) or keep it, if the question is pending."""
     query = update.callback_query
     assert query is not None
+    parsed = callbacks.DELETE.parse(query.data)
+    assert parsed is not None
+    choice, token = parsed
+    data = user_data(context)
+    pending = data.pending_delete
+    if pending is None or not pending.matches(token, services(context).clock()):
+        await answer_passed(query, lang(update))
+        return
+    data.pending_delete = None  # used once, whichever button
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-    if query.data != DELETE_YES:
+    await drop_buttons(query.message)
+    if choice != "yes":
         await reply(update, "delete_cancelled")
         return
-    await services(context).repo.delete_user(user_id(update))
-    forget_user(context, user_id(update))
-    revoke(context, user_id(update))
-    if context.user_data is not None:
-        context.user_data.clear()
+    uid = user_id(update)
+    await services(context).repo.delete_user(uid)
+    context.bot_data.flows.forget(uid)
+    context.bot_data.flows.recent_pages.pop(uid, None)
+    context.bot_data.allowed_users.discard(uid)
+    context.application.drop_user_data(uid)
     await reply(update, "delete_done")

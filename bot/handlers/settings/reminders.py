@@ -5,20 +5,21 @@ Every change is a profile save, which reschedules the person at once (see `bot.n
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.models import Profile
 from bot.domain.parsing import format_time
 from bot.domain.schedule import PAUSED_UNTIL_RESUMED, Nudge
-from bot.handlers import setup
-from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.handlers import callbacks
+from bot.handlers.common import Context, answer_passed, edit_text, lang, reply, services, user_data, user_id
+from bot.handlers.settings import setup
+from bot.services import reminders
 from bot.texts import t
 
-DATA = re.compile(r"^rm:(menu|days|pause|resume|times|t:(morning|evening|weekly)|d:([0-6])|p:(0|1|3|7))$")
+REMIND = callbacks.REMIND
 
 
 def _state(profile: Profile, kind: Nudge, language: str) -> str:
@@ -67,12 +68,17 @@ def _menu(context: Context, profile: Profile, language: str) -> tuple[str, Inlin
     for kind in Nudge:
         target = "on" if kind.value in profile.nudges_off else "off"
         label = t(f"reminders.toggle.{kind.value}", language, state=t(f"reminders.{target}", language))
-        rows.append([InlineKeyboardButton(label, callback_data=f"rm:t:{kind.value}")])
-    rows.append([InlineKeyboardButton(t("reminders.button_days", language), callback_data="rm:days")])
-    pause = ("reminders.button_resume", "rm:resume") if paused else ("reminders.button_pause", "rm:pause")
-    rows.append([InlineKeyboardButton(t(pause[0], language), callback_data=pause[1])])
-    rows.append([InlineKeyboardButton(t("reminders.button_times", language), callback_data="rm:times")])
-    rows.append([InlineKeyboardButton(t("button_done", language), callback_data=setup.SETTINGS_DONE_DATA)])
+        rows.append([InlineKeyboardButton(label, callback_data=REMIND.data(f"t:{kind.value}:{target}"))])
+    rows.append(
+        [InlineKeyboardButton(t("reminders.button_days", language), callback_data=REMIND.data("days"))]
+    )
+    pause = ("reminders.button_resume", "resume") if paused else ("reminders.button_pause", "pause")
+    rows.append([InlineKeyboardButton(t(pause[0], language), callback_data=REMIND.data(pause[1]))])
+    rows.append(
+        [InlineKeyboardButton(t("reminders.button_times", language), callback_data=REMIND.data("times"))]
+    )
+    done = callbacks.SETTINGS_DONE.data("done")
+    rows.append([InlineKeyboardButton(t("button_done", language), callback_data=done)])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -80,14 +86,14 @@ def _days_menu(profile: Profile, language: str) -> tuple[str, InlineKeyboardMark
     buttons = [
         InlineKeyboardButton(
             ("✓ " if day in profile.weekdays else "✗ ") + t(f"weekday.{day}", language),
-            callback_data=f"rm:d:{day}",
+            callback_data=REMIND.data(f"d:{day}:{'off' if day in profile.weekdays else 'on'}"),
         )
         for day in range(7)
     ]
     rows = [
         buttons[:4],
         buttons[4:],
-        [InlineKeyboardButton(t("reminders.button_back", language), callback_data="rm:menu")],
+        [InlineKeyboardButton(t("reminders.button_back", language), callback_data=REMIND.data("menu"))],
     ]
     return t("reminders.days_prompt", language), InlineKeyboardMarkup(rows)
 
@@ -95,11 +101,11 @@ def _days_menu(profile: Profile, language: str) -> tuple[str, InlineKeyboardMark
 def _pause_menu(language: str) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
         [
-            InlineKeyboardButton(t(f"reminders.pause.{n}", language), callback_data=f"rm:p:{n}")
+            InlineKeyboardButton(t(f"reminders.pause.{n}", language), callback_data=REMIND.data(f"p:{n}"))
             for n in (1, 3, 7)
         ],
-        [InlineKeyboardButton(t("reminders.pause.0", language), callback_data="rm:p:0")],
-        [InlineKeyboardButton(t("reminders.button_back", language), callback_data="rm:menu")],
+        [InlineKeyboardButton(t("reminders.pause.0", language), callback_data=REMIND.data("p:0"))],
+        [InlineKeyboardButton(t("reminders.button_back", language), callback_data=REMIND.data("menu"))],
     ]
     return t("reminders.pause_prompt", language), InlineKeyboardMarkup(rows)
 
@@ -112,46 +118,32 @@ async def remind_command(update: Update, context: Context) -> None:
         return
     text, markup = _menu(context, profile, language)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=markup)
+    sent = await update.effective_chat.send_message(text, reply_markup=markup)
+    user_data(context).menu_message = sent.message_id
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Every reminders button edits the menu in place after saving the change."""
+    """Every reminders button saves an idempotent change, then edits the menu in place.
+
+    Only the current menu message's buttons work; "turn off" twice leaves it off.
+    """
     query = update.callback_query
     assert query is not None
-    assert query.data is not None
     language = lang(update)
     repo = services(context).repo
-    match = DATA.match(query.data)
+    parsed = REMIND.parse(query.data)
+    assert parsed is not None
+    (action,) = parsed
     profile = await repo.get_profile(user_id(update))
-    if match is None or profile is None or not profile.onboarded:
-        await query.answer(t("flow.passed", language))
+    current = query.message is not None and query.message.message_id == user_data(context).menu_message
+    if profile is None or not profile.onboarded or not current:
+        await answer_passed(query, language)
         return
     await query.answer()
-    action = match.group(1)
     if action == "times":
         await setup.show_settings(update, context, profile)
         return
-    if action.startswith("t:"):
-        kind = match.group(2)
-        profile.nudges_off = (
-            [k for k in profile.nudges_off if k != kind]
-            if kind in profile.nudges_off
-            else [*profile.nudges_off, kind]
-        )
-    elif action.startswith("d:"):
-        day = int(match.group(3))
-        profile.weekdays = sorted(set(profile.weekdays) ^ {day})
-    elif action.startswith("p:"):
-        days = int(match.group(4))
-        if days == 0:
-            profile.paused_until = PAUSED_UNTIL_RESUMED
-        else:
-            zone = ZoneInfo(profile.timezone or services(context).config.timezone)
-            profile.paused_until = services(context).clock().astimezone(zone).date() + timedelta(days=days)
-    elif action == "resume":
-        profile.paused_until = None
-    if action not in ("menu", "days", "pause"):
+    if reminders.apply(profile, action, date.fromisoformat(_today(context, profile))):
         await repo.save_profile(profile)
     if action == "days" or action.startswith("d:"):
         text, markup = _days_menu(profile, language)
@@ -159,8 +151,7 @@ async def on_button(update: Update, context: Context) -> None:
         text, markup = _pause_menu(language)
     else:
         text, markup = _menu(context, profile, language)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
+    await edit_text(query.message, text, reply_markup=markup)
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -168,11 +159,5 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
         return
-    repo = services(context).repo
-    profile = await repo.get_profile(change.chat.id)
-    if profile is None:
-        return
     active = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    if profile.active != active:
-        profile.active = active
-        await repo.save_profile(profile)
+    await reminders.set_active(services(context).repo, change.chat.id, active)

@@ -1,26 +1,24 @@
 """/start, the setup questions and /settings, sharing one set of question screens.
 
-Which question is open comes from the stored profile (see `bot.domain.onboarding`),
-or, while changing a setting, from `user_data[EDITING]`; so after a restart setup
-continues where it stopped.
+After a restart setup continues where it stopped, since the open question comes from the profile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+from collections.abc import Mapping
 from datetime import time
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.ext import filters
 
 from bot.domain.models import Profile
 from bot.domain.onboarding import Step, next_step, time_choices
@@ -32,22 +30,48 @@ from bot.domain.parsing import (
     parse_zone,
     zone_for_location,
 )
-from bot.handlers.common import Context, first_name, lang, reply, services, user_id
+from bot.handlers import callbacks
+from bot.handlers.common import (
+    Context,
+    UserData,
+    answer_passed,
+    drop_buttons,
+    first_name,
+    lang,
+    mark_chosen,
+    reply,
+    services,
+    user_data,
+    user_id,
+)
 from bot.texts import t
 
-EDITING = "editing"
-TIME_PATTERN = re.compile(r"^time:(morning|evening):(\d{2}:\d{2})$")
-EDIT_PATTERN = re.compile(r"^edit:(zone|morning|evening)$")
-CONFIRM_DATA = "setup:ok"
-SETTINGS_DONE_DATA = "settings:done"
+
+class SettingsQuestion(filters.MessageFilter):
+    """Messages from people who opened a settings question: it was asked last, so it takes the answer."""
+
+    def __init__(self, people: Mapping[int, UserData]) -> None:
+        super().__init__(name="SettingsQuestion")
+        self._people = people
+
+    def filter(self, message: Message) -> bool:
+        data = self._people.get(message.from_user.id) if message.from_user else None
+        return data is not None and data.editing is not None
 
 
 def _open_question(profile: Profile | None, context: Context) -> Step | None:
     """The question the user's next text answers, if any."""
-    editing = context.user_data.get(EDITING) if context.user_data is not None else None
+    editing = user_data(context).editing
     if editing and profile is not None:
         return Step(editing)
     return next_step(profile)
+
+
+def _is_current_menu(update: Update, context: Context) -> bool:
+    """Whether a pressed menu button is on the menu message sent last (older menus have passed)."""
+    query = update.callback_query
+    message = query.message if query else None
+    return message is not None and message.message_id == user_data(context).menu_message
 
 
 def _summary_values(profile: Profile, context: Context) -> dict[str, str]:
@@ -62,9 +86,12 @@ def _summary_values(profile: Profile, context: Context) -> dict[str, str]:
 
 def _change_buttons(language: str) -> list[list[InlineKeyboardButton]]:
     return [
-        [InlineKeyboardButton(t("button_change_zone", language), callback_data="edit:zone")],
-        [InlineKeyboardButton(t("button_change_morning", language), callback_data="edit:morning")],
-        [InlineKeyboardButton(t("button_change_evening", language), callback_data="edit:evening")],
+        [
+            InlineKeyboardButton(
+                t(f"button_change_{field}", language), callback_data=callbacks.EDIT.data(field)
+            )
+        ]
+        for field in ("zone", "morning", "evening")
     ]
 
 
@@ -86,30 +113,38 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
         default: time = current or (config.morning if step is Step.MORNING else config.evening)
         buttons = [
             InlineKeyboardButton(
-                format_time(choice), callback_data=f"time:{step.value}:{format_time(choice)}"
+                format_time(choice), callback_data=callbacks.TIME.data(step.value, format_time(choice))
             )
             for choice in time_choices(default)
         ]
         await reply(update, f"ask_{step.value}", reply_markup=InlineKeyboardMarkup([buttons]))
     else:
         assert profile is not None
-        keyboard_rows = [[InlineKeyboardButton(t("button_confirm", language), callback_data=CONFIRM_DATA)]]
-        await reply(
+        confirm = InlineKeyboardButton(
+            t("button_confirm", language), callback_data=callbacks.CONFIRM.data("ok")
+        )
+        sent = await reply(
             update,
             "confirm",
-            reply_markup=InlineKeyboardMarkup(keyboard_rows + _change_buttons(language)),
+            reply_markup=InlineKeyboardMarkup([[confirm], *_change_buttons(language)]),
             **_summary_values(profile, context),
         )
+        user_data(context).menu_message = sent.message_id if sent else None
 
 
 async def show_settings(update: Update, context: Context, profile: Profile) -> None:
     language = lang(update)
     rows = [*_change_buttons(language)]
-    rows.append([InlineKeyboardButton(t("button_reminders", language), callback_data="rm:menu")])
-    rows.append([InlineKeyboardButton(t("button_done", language), callback_data=SETTINGS_DONE_DATA)])
-    await reply(
+    rows.append(
+        [InlineKeyboardButton(t("button_reminders", language), callback_data=callbacks.REMIND.data("menu"))]
+    )
+    rows.append(
+        [InlineKeyboardButton(t("button_done", language), callback_data=callbacks.SETTINGS_DONE.data("done"))]
+    )
+    sent = await reply(
         update, "settings", reply_markup=InlineKeyboardMarkup(rows), **_summary_values(profile, context)
     )
+    user_data(context).menu_message = sent.message_id if sent else None
 
 
 async def _continue(update: Update, context: Context, profile: Profile) -> None:
@@ -122,9 +157,16 @@ async def _continue(update: Update, context: Context, profile: Profile) -> None:
 
 
 async def _apply(
-    update: Update, context: Context, profile: Profile | None, step: Step, value: object
+    update: Update,
+    context: Context,
+    profile: Profile | None,
+    step: Step,
+    value: object,
+    *,
+    question: Message | None = None,
+    chosen: str = "",
 ) -> None:
-    """Store one answer durably, then move on."""
+    """Store one answer durably, then (a pressed button's `question` gets a ✓) move on."""
     repo = services(context).repo
     profile = profile or Profile(user_id=user_id(update), language=lang(update))
     if step is Step.ZONE:
@@ -137,8 +179,9 @@ async def _apply(
         assert isinstance(value, time)
         profile.evening = value
     await repo.save_profile(profile)
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
+    user_data(context).editing = None
+    if question is not None:
+        await mark_chosen(question, chosen)
     if step is Step.ZONE:
         zone = describe_zone(value, services(context).clock())  # type: ignore[arg-type]
         await reply(update, "zone_set", zone=zone, reply_markup=ReplyKeyboardRemove())
@@ -155,8 +198,7 @@ async def _hint_and_ask(
 async def start(update: Update, context: Context) -> None:
     """Welcome a newcomer into setup, resume an unfinished setup, or greet a known user."""
     repo = services(context).repo
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
+    user_data(context).editing = None
     profile = await repo.get_profile(user_id(update))
     step = next_step(profile)
     if step is None:
@@ -177,8 +219,7 @@ async def start(update: Update, context: Context) -> None:
 async def settings(update: Update, context: Context) -> None:
     """/settings: the menu for a set-up user; otherwise continue setup."""
     profile = await services(context).repo.get_profile(user_id(update))
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
+    user_data(context).editing = None
     step = next_step(profile)
     if step is None:
         assert profile is not None
@@ -243,58 +284,66 @@ async def on_non_text(update: Update, context: Context) -> None:
     await ask(update, context, step, profile)
 
 
-async def _mark_chosen(message: MaybeInaccessibleMessage | None, choice: str) -> None:
-    """Show the pressed choice in the question and drop its buttons, so it can't be pressed twice."""
-    if isinstance(message, Message) and message.text_html is not None:
-        await message.edit_text(f"{message.text_html}\n\n✓ <b>{choice}</b>", reply_markup=None)
-
-
 async def on_time_button(update: Update, context: Context) -> None:
+    """A time for the open morning/evening question; any other press (old, twice, forged) has passed."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    match = TIME_PATTERN.match(query.data)
+    assert query is not None
+    parsed = callbacks.TIME.parse(query.data)
+    assert parsed is not None
     profile = await services(context).repo.get_profile(user_id(update))
+    step = Step(parsed[0])
     try:
-        value = parse_time(match.group(2)) if match else None
+        value = parse_time(parsed[1])
     except ParseError:
         value = None
-    if match is None or value is None or profile is None or profile.timezone is None:
-        await _stale(update, context, profile)
+    if (
+        value is None
+        or profile is None
+        or profile.timezone is None
+        or _open_question(profile, context) is not step
+    ):
+        await answer_passed(query, lang(update))
         return
-    await _mark_chosen(query.message, format_time(value))
-    await _apply(update, context, profile, Step(match.group(1)), value)
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    await _apply(update, context, profile, step, value, question=message, chosen=format_time(value))
 
 
 async def on_edit_button(update: Update, context: Context) -> None:
+    """ "Change …" on the current settings or confirmation screen opens that question."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    match = EDIT_PATTERN.match(query.data)
+    assert query is not None
+    parsed = callbacks.EDIT.parse(query.data)
+    assert parsed is not None
     profile = await services(context).repo.get_profile(user_id(update))
-    if match is None or profile is None or profile.timezone is None:
-        await _stale(update, context, profile)
+    data = user_data(context)
+    if (
+        profile is None
+        or profile.timezone is None
+        or not _is_current_menu(update, context)
+        or data.editing == parsed[0]
+    ):
+        await answer_passed(query, lang(update))
         return
-    step = Step(match.group(1))
-    if context.user_data is not None:
-        context.user_data[EDITING] = step.value
-    await ask(update, context, step, profile)
+    await query.answer()
+    data.editing = parsed[0]
+    await ask(update, context, Step(parsed[0]), profile)
 
 
 async def on_confirm(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer()
     repo = services(context).repo
     profile = await repo.get_profile(user_id(update))
-    if next_step(profile) is not Step.CONFIRM:
-        await _stale(update, context, profile)
+    if next_step(profile) is not Step.CONFIRM or user_data(context).editing is not None:
+        await answer_passed(query, lang(update))
         return
     assert profile is not None
+    await query.answer()
     profile.onboarded = True
     await repo.save_profile(profile)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    user_data(context).menu_message = None
+    await drop_buttons(query.message)
     values = _summary_values(profile, context)
     await reply(update, "onboarded", morning=values["morning"], evening=values["evening"])
 
@@ -302,25 +351,16 @@ async def on_confirm(update: Update, context: Context) -> None:
 async def on_settings_done(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
+    if not _is_current_menu(update, context):
+        await answer_passed(query, lang(update))
+        return
     await query.answer()
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    data = user_data(context)
+    data.editing = data.menu_message = None
+    await drop_buttons(query.message)
     await reply(update, "settings_closed")
 
 
-async def _stale(update: Update, context: Context, profile: Profile | None) -> None:
-    """A button from an old or forged message: say so and show what is current."""
-    await reply(update, "stale_button")
-    step = _open_question(profile, context)
-    if step is not None:
-        await ask(update, context, step, profile)
-    elif profile is not None:
-        await show_settings(update, context, profile)
-
-
 async def cancel(update: Update, context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
+    user_data(context).editing = None
     await reply(update, "cancelled", reply_markup=ReplyKeyboardRemove())

@@ -1,0 +1,224 @@
+"""Walking a flow: ask the current question, take an outcome, open and close writing windows, finish.
+
+One engine (`bot.domain.engine`) walks every flow described in `bot.domain.flows`; this module
+only turns its state into messages and buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
+
+from bot.domain import engine
+from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
+from bot.domain.flows import FLOWS, PAGES, Flow, Kind, Option, Step
+from bot.handlers import callbacks
+from bot.handlers.common import Context, mark_chosen, person, say, services
+from bot.handlers.practice import drafts
+from bot.render import button_label
+from bot.services import boundaries, exercises
+from bot.texts import language_for, t
+
+logger = logging.getLogger(__name__)
+
+HINT_QUIET = timedelta(seconds=5)  # after a hint, further unexpected input is not answered for this long
+PREVIOUS_LINE = 120
+STATEMENT_CLIP = 300
+
+
+def option_label(step: Step, option: Option, language: str) -> str:
+    """What a choice button says (plain text)."""
+    if step.options_source == "writing_minutes":
+        return t("minutes.option", language, minutes=option.value)
+    if step.options_source is not None:
+        return option.value
+    return t(option.label, language)
+
+
+def _first_line(text: str, limit: int = PREVIOUS_LINE) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
+    """Send the current question (opening its writing window if it has one). It is now the open question."""
+    svc = services(context)
+    context.application.user_data[uid].editing = None  # the question asked last is the one answered
+    assert draft.step is not None
+    step = flow.step(draft.step)
+    index = flow.index(step.key)
+    header = t(
+        "flow.step_of", language, title=t(flow.title, language), number=index + 1, total=len(flow.steps)
+    )
+    body = "" if step.kind is Kind.COMPOSE else t(step.prompt, language, goal=svc.config.pages_goal)
+    hints: list[str] = []
+    rows: list[list[InlineKeyboardButton]] = []
+    if step.kind is Kind.CHOICE:
+        profile = await svc.repo.get_profile(uid)
+        options = engine.options_for(step, draft.answers, exercises.sources(svc, profile))
+        labels = [button_label(option_label(step, option, language)) for option in options]
+        per_row = 2 if all(len(label) <= 16 for label in labels) else 1
+        buttons = [
+            InlineKeyboardButton(label, callback_data=callbacks.ANSWER.data(draft.draft_id, index, i))
+            for i, label in enumerate(labels)
+        ]
+        rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    elif step.kind is Kind.SCALE:
+        rows = [
+            [
+                InlineKeyboardButton(str(n), callback_data=callbacks.ANSWER.data(draft.draft_id, index, n))
+                for n in range(1, 6)
+            ]
+        ]
+        hints.append(t("flow.scale_legend", language))
+    elif step.kind is Kind.COMPOSE:
+        assert step.template is not None
+        statement = engine.compose(t(step.template, language), draft.answers)
+        body = t(step.prompt, language, statement=statement)
+        use = InlineKeyboardButton(
+            t("boundary.button_use", language),
+            callback_data=callbacks.ANSWER.data(draft.draft_id, index, "use"),
+        )
+        rows = [[use]]
+    elif step.kind is Kind.WRITING and step.show_previous:
+        previous = await exercises.previous_answer(svc, uid, flow, step.key)
+        if previous is not None:
+            line = _first_line(previous[1])
+            hints.append(t("writing.previous", language, date=previous[0].isoformat(), line=line))
+    if step.optional:
+        hints.append(t("flow.optional_hint", language))
+    if draft.history and step.kind is not Kind.WRITING:
+        hints.append(t("flow.back_hint", language))
+    text = "\n\n".join([header + "\n" + body, *hints])
+    await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    if step.kind is Kind.WRITING:
+        await _open_writing(context, uid, language, flow, draft, step)
+
+
+async def _open_writing(
+    context: Context, uid: int, language: str, flow: Flow, draft: Draft, step: Step
+) -> None:
+    svc = services(context)
+    now = svc.clock()
+    if draft.writing is None or draft.writing.key != step.key:
+        engine.open_writing(flow, draft, now, exercises.writing_minutes(svc, step, draft))
+        await drafts.save(context, uid, draft)
+    assert draft.writing is not None
+    left = max(0.0, (draft.writing.until - now).total_seconds() / 60)
+    await say(
+        context, uid, language, "writing.started", minutes=f"{left:.0f}" if left >= 1 else f"{left:.1f}"
+    )
+    drafts.start_timer(context, uid, draft.writing.until, writing_time_up)
+
+
+async def after(
+    context: Context,
+    uid: int,
+    language: str,
+    flow: Flow,
+    draft: Draft,
+    outcome: Outcome,
+    *,
+    question: MaybeInaccessibleMessage | None = None,
+    chosen: str = "",
+) -> None:
+    """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved."""
+    if isinstance(outcome, Invalid):
+        await hint(context, uid, language, f"flow.hint.{outcome.code}", flow, draft)
+        return
+    await drafts.save(context, uid, draft)
+    if question is not None and isinstance(outcome, Moved):
+        await mark_chosen(question, chosen)
+    if isinstance(outcome, FollowUp):
+        await say(context, uid, language, "flow.follow_up")
+    elif draft.step is None:
+        await finish(context, uid, language, flow, draft)
+    else:
+        await ask(context, uid, language, flow, draft)
+
+
+async def hint(context: Context, uid: int, language: str, key: str, flow: Flow, draft: Draft) -> None:
+    """Say what is expected and repeat the question, once: a burst of unexpected input gets one answer."""
+    data = context.application.user_data[uid]
+    now = services(context).clock()
+    if data.quiet_until is not None and now < data.quiet_until:
+        return
+    data.quiet_until = now + HINT_QUIET
+    await say(context, uid, language, key)
+    if draft.step is not None and draft.writing is None:
+        await ask(context, uid, language, flow, draft)
+
+
+async def finish(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
+    """Store the finished exercise, close warmly, and maybe ask about an old boundary."""
+    svc = services(context)
+    closing = await exercises.complete(svc, uid, flow, draft)
+    context.bot_data.flows.forget(uid)
+    if flow is PAGES:
+        context.bot_data.flows.recent_pages[uid] = svc.clock()
+    values: dict[str, Any] = {
+        "words": closing.words,
+        "goal": closing.goal,
+        "streak": t("streak", language, days=closing.streak),
+        "minutes": closing.minutes,
+        "interest": closing.interest,
+        "week": closing.week,
+        "name": closing.name,
+    }
+    await say(context, uid, language, flow.done, **values)
+    await offer_follow_up(context, uid, language)
+
+
+async def close_window(context: Context, uid: int, language: str, flow: Flow, draft: Draft, key: str) -> None:
+    """End the open writing window: store what was written, report the words, move on."""
+    words = engine.close_writing(flow, draft, services(context).clock())
+    drafts.stop_timer(context, uid)
+    await drafts.save(context, uid, draft)
+    await say(context, uid, language, key, words=words)
+    if words == 0:
+        await say(context, uid, language, "writing.empty")
+    if draft.step is None:
+        await finish(context, uid, language, flow, draft)
+    else:
+        await ask(context, uid, language, flow, draft)
+
+
+async def writing_time_up(context: Context) -> None:
+    """JobQueue callback at the end of a writing window, serialised with the person's own messages."""
+    assert context.job is not None
+    uid = context.job.data
+    assert isinstance(uid, int)
+    async with person(context, uid):
+        if context.bot_data.flows.writing_jobs.get(uid) is context.job:
+            del context.bot_data.flows.writing_jobs[uid]
+        draft = await drafts.load(context, uid)
+        if draft is None or draft.writing is None or draft.paused:
+            return
+        if services(context).clock() < draft.writing.until:  # a newer window (e.g. after a restart race)
+            drafts.start_timer(context, uid, draft.writing.until, writing_time_up)
+            return
+        profile = await services(context).repo.get_profile(uid)
+        language = language_for(profile.language if profile else None)
+        await close_window(context, uid, language, FLOWS[draft.flow], draft, "writing.times_up")
+
+
+async def offer_follow_up(context: Context, uid: int, language: str) -> None:
+    """Once per boundary, a few days after it was written, ask gently whether it was shared."""
+    boundary = await boundaries.take_follow_up(services(context), uid)
+    if boundary is None:
+        return
+    button = InlineKeyboardButton(
+        t("boundaries.button_share_one", language), callback_data=callbacks.SHARE.data(boundary.entry_id)
+    )
+    await say(
+        context,
+        uid,
+        language,
+        "boundaries.follow_up",
+        InlineKeyboardMarkup([[button]]),
+        date=boundary.local_date.isoformat(),
+        statement=engine.compose("{statement}", boundary.data, clip=STATEMENT_CLIP),
+    )

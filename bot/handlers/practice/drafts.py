@@ -1,0 +1,55 @@
+"""The open exercise of each person: stored after every answer, mirrored in memory for routing and timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Job
+
+from bot.domain.engine import Draft
+from bot.handlers.common import Context, services
+from bot.services import exercises
+
+JobCallback = Any  # a JobQueue callback; typed loosely to avoid importing the writing module here
+
+
+async def load(context: Context, uid: int) -> Draft | None:
+    """The person's draft; None if there is none (or it could not be resumed and was kept as an entry)."""
+    draft = await exercises.load_draft(services(context), uid)
+    if draft is None:
+        context.bot_data.flows.forget(uid)
+    return draft
+
+
+async def save(context: Context, uid: int, draft: Draft) -> None:
+    """Store the draft durably, then route the person's messages to it (unless it was set aside)."""
+    await services(context).repo.save_draft(uid, draft.to_dict())
+    flows = context.bot_data.flows
+    if draft.paused:
+        flows.forget(uid)
+    else:
+        flows.active.add(uid)
+        flows.last_activity[uid] = draft.updated_at
+
+
+async def clear(context: Context, uid: int) -> None:
+    """Remove the draft and every in-memory trace of it."""
+    await services(context).repo.clear_draft(uid)
+    context.bot_data.flows.forget(uid)
+
+
+def stop_timer(context: Context, uid: int) -> None:
+    job = context.bot_data.flows.writing_jobs.pop(uid, None)
+    if job is not None:
+        job.schedule_removal()
+
+
+def start_timer(context: Context, uid: int, until: datetime, callback: JobCallback) -> Job[Any]:
+    """Run `callback` for the person when their writing window ends (replacing an older timer)."""
+    stop_timer(context, uid)
+    assert context.job_queue is not None
+    delay = max(0.0, (until - services(context).clock()).total_seconds())
+    job = context.job_queue.run_once(callback, when=delay, data=uid, name=f"writing:{uid}", user_id=uid)
+    context.bot_data.flows.writing_jobs[uid] = job
+    return job
