@@ -121,9 +121,10 @@ def test_writing_window_collects_until_closed() -> None:
     assert window.until == NOW + timedelta(minutes=5)
     assert engine.add_writing(draft, "When we argue I go quiet.", NOW + timedelta(minutes=1))
     assert engine.add_writing(draft, "Then later — I say it.", NOW + timedelta(minutes=2))
-    assert not engine.add_writing(draft, "too late", NOW + timedelta(minutes=6))
-    assert engine.close_writing(SELFEXAM, draft, NOW) == 11
-    assert draft.answers["q1"] == "When we argue I go quiet.\n\nThen later — I say it."
+    # Sent after the time, before the window was closed: time is up, and the words are kept.
+    assert not engine.add_writing(draft, "just in time", NOW + timedelta(minutes=6))
+    assert engine.close_writing(SELFEXAM, draft, NOW) == 14
+    assert draft.answers["q1"] == "When we argue I go quiet.\n\nThen later — I say it.\n\njust in time"
     assert draft.step == "q1_rating"
 
 

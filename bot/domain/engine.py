@@ -342,13 +342,17 @@ def open_writing(flow: Flow, draft: Draft, now: datetime, minutes: float) -> Wri
 
 
 def add_writing(draft: Draft, text: str, now: datetime) -> bool:
-    """Collect a message into the open window; False if the window is closed."""
-    if draft.writing is None or now >= draft.writing.until:
+    """Collect a message into the open window; False if its time is up (close it now).
+
+    A message that arrives after the time but before the window was closed still belongs to it:
+    the person wrote it in the window, so it is kept, never dropped.
+    """
+    if draft.writing is None:
         return False
     if text.strip():
         draft.writing.parts.append(text)
     draft.updated_at = now
-    return True
+    return now < draft.writing.until
 
 
 def close_writing(flow: Flow, draft: Draft, now: datetime) -> int:

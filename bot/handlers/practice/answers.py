@@ -42,10 +42,10 @@ async def on_text(update: Update, context: Context) -> bool:
         await _acknowledge(update.message)
         return True
     if draft.writing is not None:
-        if engine.add_writing(draft, text, now):
-            await drafts.save(context, uid, draft)
-            await _acknowledge(update.message)
-        else:
+        still_open = engine.add_writing(draft, text, now)
+        await drafts.save(context, uid, draft)
+        await _acknowledge(update.message)
+        if not still_open:
             await close_window(context, uid, language, flow, draft, "writing.times_up")
         return True
     profile = await svc.repo.get_profile(uid)
