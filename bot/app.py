@@ -109,9 +109,10 @@ def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
     )
 
 
-DAMAGE_NOTICE_GROUP = 10
 NUDGES_KEY = "nudges"
-ACCESS_GROUP = -1  # before every other handler
+ELSEWHERE_GROUP = -3  # commands for other bots are dropped before anything else
+ACCESS_GROUP = -2  # before every other handler
+DAMAGE_NOTICE_GROUP = -1  # after the gate, before any reply
 
 
 def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
@@ -217,7 +218,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "export": data.export,
         "delete": data.delete,
     }
+    app.add_handler(MessageHandler(basic.FOR_ANOTHER_BOT, basic.ignore), group=ELSEWHERE_GROUP)
     app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
+    app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     commands["invite"] = access.invite_command
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -248,7 +251,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, setup.on_non_text))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, basic.on_edited))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, basic.not_private))
-    app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     app.add_error_handler(basic.on_error)
 
 

@@ -41,15 +41,18 @@ __all__ = [
     "describe_zone",
     "format_offset",
     "format_time",
+    "is_blank",
     "parse_did",
     "parse_duration",
     "parse_time",
     "parse_zone",
+    "trim_blank",
     "warm_up_location_lookup",
     "zone_for_location",
 ]
 
 ErrorCode = Literal[
+    "blank",
     "time.format",
     "time.range",
     "time.ampm_range",
@@ -92,10 +95,65 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _SAINT = re.compile(r"\b(?:saint|sankt)\b")
 
 
+# Characters that show nothing yet are neither spaces nor format characters (category Cf):
+# the combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
+# selectors, the braille blank and variation selectors (which only restyle what precedes them).
+_BLANK_EXTRAS: Final = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+_INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# Invisible characters that belong to what comes before them, so they are never trimmed:
+# variation selectors ("❤️"), the grapheme joiner and emoji tag sequences (flags such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+_TAGS: Final = range(0xE0000, 0xE0080)
+
+
+def _shows_nothing(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES or char in _BLANK_EXTRAS
+
+
+def _trimmable(char: str) -> bool:
+    return _shows_nothing(char) and unicodedata.category(char) != "Mn" and ord(char) not in _TAGS
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` would show nothing in a chat: only spaces, format characters (zero-width
+    space and joiners, direction marks, BOM, soft hyphen...) and blank fillers.
+
+    The one rule for "did the person write anything?", used by every typed answer.
+    """
+    return all(map(_shows_nothing, text))
+
+
+def trim_blank(text: str) -> str:
+    """`text` without spaces and invisible marks at either end (a direction mark an RTL keyboard
+    added, a pasted BOM). Inside the text nothing changes: a ZWNJ in a Persian word, the joiners
+    of an emoji sequence and a trailing variation selector or flag tag all stay."""
+    start, end = 0, len(text)
+    while start < end and _trimmable(text[start]):
+        start += 1
+    while end > start and _trimmable(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def _normalise(text: str) -> str:
-    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces."""
+    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces.
+
+    Format characters (direction marks, zero-width spaces) mean nothing in a time, a zone or
+    a duration, so they are dropped.
+    """
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _SPACES.sub(" ", text).strip()
+
+
+def _typed(text: str, limit: int) -> str:
+    """`_normalise` a typed value, at most `limit` characters of it; "blank" if it shows nothing."""
+    if is_blank(text):
+        raise ParseError("blank")
+    return _normalise(text.strip()[: limit * 4])
 
 
 def _strip_accents(text: str) -> str:
@@ -140,7 +198,7 @@ def parse_time(text: str) -> time:
     Raises `ParseError` with "time.format" (not a time), "time.range" (e.g. 25:00, 7:60)
     or "time.ampm_range" (hour outside 1-12 with am/pm, e.g. 13pm).
     """
-    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    normalised = _typed(text, _MAX_INPUT)
     if len(normalised) > _MAX_INPUT:
         raise ParseError("time.format")
     match = _TIME_SEPARATED.fullmatch(normalised) or _TIME_COMPACT.fullmatch(normalised)
@@ -611,7 +669,7 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
     """
     if now is not None and now.utcoffset() is None:
         raise ValueError("parse_zone needs an aware `now`")
-    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    normalised = _typed(text, _MAX_INPUT)
     if not normalised or len(normalised) > _MAX_INPUT:
         raise ParseError("zone.unknown")
     choice = _parse_offset(normalised, now) or _lookup_name(normalised)
@@ -719,7 +777,7 @@ _DURATION = re.compile(
 
 def parse_duration(text: str) -> int:
     """Minutes from "40m", "40 min", "1h", "1h30", "1.5h", "1:30" or a bare "90" (minutes)."""
-    normalised = _normalise(text)[:_MAX_INPUT]
+    normalised = _typed(text, _MAX_INPUT)[:_MAX_INPUT]
     match = _DURATION.fullmatch(normalised)
     if match is None:
         raise ParseError("duration.format")
@@ -741,7 +799,7 @@ def parse_did(text: str) -> tuple[str, int]:
     words = _SPACES.split(text.strip())
     if len(words) < 2 or len(text) > 300:
         raise ParseError("did.format")
-    name = " ".join(words[:-1]).strip()
-    if not name or len(name) > 60:
+    name = trim_blank(" ".join(words[:-1]))
+    if is_blank(name) or len(name) > 60:
         raise ParseError("did.format")
     return name, parse_duration(words[-1])
