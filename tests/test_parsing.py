@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import math
+import sys
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -16,11 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import parsing
+from bot import geo
+from bot.domain import parsing as parsing_module
 from bot.domain.parsing import (
-    ABBREVIATION_ZONES,
-    CITY_ALIASES,
-    COUNTRY_ZONES,
     ERROR_CODES,
     ParseError,
     ZoneChoice,
@@ -31,8 +32,9 @@ from bot.domain.parsing import (
     parse_duration,
     parse_time,
     parse_zone,
-    zone_for_location,
 )
+from bot.domain.zones import ABBREVIATION_ZONES, CITY_ALIASES, COUNTRY_ZONES
+from bot.geo import zone_for_location
 
 # No example database: runs stay reproducible and do not replay other runs' failures.
 # No deadline: the first call builds the zone tables and would trip it.
@@ -511,20 +513,20 @@ class _NoZoneFinder:
 def test_zone_for_location_falls_back_to_nautical_zone(
     monkeypatch: pytest.MonkeyPatch, longitude: float, key: str
 ) -> None:
-    monkeypatch.setattr(parsing, "_finder", _NoZoneFinder())
+    monkeypatch.setattr(geo, "_finder", _NoZoneFinder())
     assert zone_for_location(10.0, longitude) == key
 
 
 async def test_zone_for_location_from_threads() -> None:
-    await asyncio.to_thread(parsing.warm_up_location_lookup)
+    await asyncio.to_thread(geo.warm_up_location_lookup)
     points = [(52.52, 13.405), (40.7128, -74.006), (-33.8688, 151.2093), (27.7172, 85.324)] * 8
     results = await asyncio.gather(*(asyncio.to_thread(zone_for_location, lat, lng) for lat, lng in points))
     assert results == ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kathmandu"] * 8
 
 
 def test_location_lookup_can_be_closed_and_reloaded() -> None:
-    parsing.close_location_lookup()
-    parsing.close_location_lookup()  # idempotent
+    geo.close_location_lookup()
+    geo.close_location_lookup()  # idempotent
     assert zone_for_location(52.52, 13.405) == "Europe/Berlin"
 
 
@@ -559,3 +561,22 @@ def test_duration_and_did_parsers_only_raise_parse_error(text: str) -> None:
     for parser in (parse_duration, parse_did):
         with contextlib.suppress(ParseError):
             parser(text)
+
+
+def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
+    """No Telegram, storage or heavy lookups (timezonefinder) inside `bot.domain`, even lazily."""
+    domain = Path(parsing_module.__file__).parent
+    outside: list[str] = []
+    for source in sorted(domain.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.partition(".")[0]
+                if top not in sys.stdlib_module_names and not name.startswith("bot.domain"):
+                    outside.append(f"{source.name}: {name}")
+    assert outside == []

@@ -30,8 +30,8 @@ from bot.domain.parsing import (
     format_time,
     parse_time,
     parse_zone,
-    zone_for_location,
 )
+from bot.geo import zone_for_location
 from bot.handlers.common import Context, first_name, lang, reply, services, user_id
 from bot.texts import t
 
