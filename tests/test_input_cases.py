@@ -184,7 +184,7 @@ def test_invisible_marks_around_a_choice_still_match_it() -> None:
 def test_emoji_sequences_are_kept_whole() -> None:
     draft = engine.start(CHECKIN, NOW, TODAY)
     draft.step = "feeling"
-    family = "👩\u200d👩\u200d👧 ❤\ufe0f"
+    family = "👩\u200d👩\u200d👧 ❤\ufe0f 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
     assert isinstance(engine.answer_text(CHECKIN, draft, family, NOW, labels=LABELS, sources=SOURCES), Moved)
     assert draft.answers["feeling"] == family
 

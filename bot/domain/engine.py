@@ -35,6 +35,8 @@ def _letters_only(text: str) -> str:
     """Drop what sits inside words without being a letter to `\\w`: vowel signs and viramas
     (Devanagari), points (Hebrew), ZWNJ/ZWJ (Persian), soft hyphens. A zero-width space
     still separates words."""
+    if text.isascii():
+        return text
     return "".join(
         " " if ch == _ZERO_WIDTH_SPACE else "" if unicodedata.category(ch) in _INSIDE_WORDS else ch
         for ch in text
