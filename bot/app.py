@@ -109,8 +109,9 @@ def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
     )
 
 
-DAMAGE_NOTICE_GROUP = 10
-ACCESS_GROUP = -1  # before every other handler
+ELSEWHERE_GROUP = -3  # commands for other bots are dropped before anything else
+ACCESS_GROUP = -2  # before every other handler
+DAMAGE_NOTICE_GROUP = -1  # after the gate, before any reply
 
 
 def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
@@ -225,7 +226,9 @@ def register_handlers(app: App) -> None:
         "delete": data.delete,
         "invite": access.invite_command,
     }
+    app.add_handler(MessageHandler(basic.FOR_ANOTHER_BOT, basic.ignore), group=ELSEWHERE_GROUP)
     app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
+    app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     buttons: list[tuple[callbacks.Button, Any]] = [
@@ -259,7 +262,6 @@ def register_handlers(app: App) -> None:
     app.add_handler(MessageHandler(message, setup.on_non_text))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, basic.on_edited))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, basic.not_private))
-    app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     app.add_error_handler(basic.on_error)
 
 

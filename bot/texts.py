@@ -126,6 +126,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "hint.location.invalid": (
             "That location didn't come through correctly. Please type your city instead."
         ),
+        "hint.location.time_question": (
+            "A shared location only sets your time zone, and I don't keep it. For this question, "
+            "pick a time below or type one, like <code>7:30</code>."
+        ),
+        "hint.location.idle": (
+            "I use a shared location only to set your time zone, and I don't keep it. To change "
+            "your zone, open /settings."
+        ),
+        "hint.blank": (
+            "That message came through empty: only spaces or invisible characters. Please type your answer."
+        ),
         "hint.location.ocean": (
             "I couldn't find a time zone for that spot. Please type your city or a zone instead."
         ),
@@ -212,7 +223,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "flow.no_flow": "There's nothing to {action} right now. /help shows what you can start.",
         "flow.back_hint": "/back to change your last answer",
         "flow.optional_hint": "/skip if you'd rather not answer",
-        "flow.hint.empty": "I didn't catch any words. Take your time and write a little.",
+        "flow.hint.blank": (
+            "That message came through empty: only spaces or invisible characters. Take your "
+            "time and write a few words."
+        ),
         "flow.hint.scale": "Please pick a number from 1 (a little) to 5 (very strongly).",
         "flow.hint.choice": "Please use one of the buttons.",
         "flow.hint.not_optional": (

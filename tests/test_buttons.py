@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -114,7 +113,18 @@ async def test_delete_confirmation_is_single_use_and_expires(harness: Harness, c
     no_errors(user)
 
 
-STATES = ["new", "setup", "idle", "checkin", "writing", "cancel", "settings", "reminders", "delete", "interests"]
+STATES = [
+    "new",
+    "setup",
+    "idle",
+    "checkin",
+    "writing",
+    "cancel",
+    "settings",
+    "reminders",
+    "delete",
+    "interests",
+]
 
 
 async def enter(h: Harness, user: FakeUser, name: str) -> None:
@@ -349,5 +359,3 @@ async def test_a_burst_at_a_button_question_gets_one_hint(harness: Harness, cloc
     await send(harness, user, "and now?")
     assert len(user.all_messages()) - before == 4
     no_errors(user)
-
-

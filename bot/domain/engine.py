@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.domain.flows import FLOWS, Flow, Kind, Option, Step
-from bot.domain.parsing import ParseError, parse_duration
+from bot.domain.parsing import ParseError, is_blank, parse_duration, trim_blank
 
 DRAFT_VERSION = 1
 SHORT_ANSWER_WORDS = 4
@@ -26,16 +27,30 @@ YES_NO = frozenset(
     }
 )  # fmt: skip
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
+_ZERO_WIDTH_SPACE = "\u200b"
+_INSIDE_WORDS = frozenset({"Mn", "Mc", "Me", "Cf"})  # marks and format characters
+
+
+def _letters_only(text: str) -> str:
+    """Drop what sits inside words without being a letter to `\\w`: vowel signs and viramas
+    (Devanagari), points (Hebrew), ZWNJ/ZWJ (Persian), soft hyphens. A zero-width space
+    still separates words."""
+    if text.isascii():
+        return text
+    return "".join(
+        " " if ch == _ZERO_WIDTH_SPACE else "" if unicodedata.category(ch) in _INSIDE_WORDS else ch
+        for ch in text
+    )
 
 
 def word_count(text: str) -> int:
-    """Words as a person would count them, in any script."""
-    return len(_WORD.findall(text))
+    """Words as a person would count them, in any script that separates words with spaces."""
+    return len(_WORD.findall(_letters_only(text)))
 
 
 def needs_more(text: str) -> bool:
     """A yes/no or a few-word answer, which deserves one gentle follow-up."""
-    normalised = re.sub(r"[^\w\s']", "", text.casefold()).strip()
+    normalised = re.sub(r"[^\w\s']", "", _letters_only(text).casefold()).strip()
     return normalised in YES_NO or word_count(text) < SHORT_ANSWER_WORDS
 
 
@@ -227,9 +242,9 @@ def answer_text(
     if draft.step is None:
         return Invalid("flow_done")
     step = flow.step(draft.step)
-    text = text.strip()
-    if not text:
-        return Invalid("empty")
+    if is_blank(text):
+        return Invalid("blank")
+    text = trim_blank(text)
     if step.kind is Kind.WRITING:
         return Invalid("writing_closed")
     if step.kind is Kind.SCALE:
@@ -349,7 +364,7 @@ def add_writing(draft: Draft, text: str, now: datetime) -> bool:
     """
     if draft.writing is None:
         return False
-    if text.strip():
+    if not is_blank(text):
         draft.writing.parts.append(text)
     draft.updated_at = now
     return now < draft.writing.until

@@ -6,50 +6,52 @@ a specific hint in its translations table. On any `str` input the parsers raise
 nothing but `ParseError`.
 
 Pure domain code: no Telegram, no storage, no clock (callers pass `now`). The only
-I/O is reading time-zone data: tzdata via `zoneinfo`, and timezonefinder's bundled
-polygons, loaded lazily on the first `zone_for_location` call.
+I/O is reading tzdata via `zoneinfo`. Looking a shared location up in timezonefinder's
+polygons is an adapter, `bot.geo`; the rules for its answer (`zone_at`) are here.
 """
 
 from __future__ import annotations
 
-import atexit
 import math
 import re
-import threading
 import unicodedata
 import zoneinfo
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Final, Literal, get_args
+from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from timezonefinder import TimezoneFinder
+from bot.domain.zones import (
+    ABBREVIATION_ZONES,
+    AMBIGUOUS_NAMES,
+    CITY_ALIASES,
+    CITY_AREAS,
+    COUNTRY_ZONES,
+    EXCLUDED_KEYS,
+    PARTIAL_HOUR_ZONES,
+)
 
 __all__ = [
-    "ABBREVIATION_ZONES",
-    "AMBIGUOUS_NAMES",
-    "CITY_ALIASES",
-    "COUNTRY_ZONES",
     "ERROR_CODES",
     "ErrorCode",
     "ParseError",
     "ZoneChoice",
-    "close_location_lookup",
     "describe_zone",
     "format_offset",
     "format_time",
+    "is_blank",
+    "location_coordinates",
     "parse_did",
     "parse_duration",
     "parse_time",
     "parse_zone",
-    "warm_up_location_lookup",
-    "zone_for_location",
+    "trim_blank",
+    "zone_at",
 ]
 
 ErrorCode = Literal[
+    "blank",
     "time.format",
     "time.range",
     "time.ampm_range",
@@ -92,10 +94,65 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _SAINT = re.compile(r"\b(?:saint|sankt)\b")
 
 
+# Characters that show nothing yet are neither spaces nor format characters (category Cf):
+# the combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
+# selectors, the braille blank and variation selectors (which only restyle what precedes them).
+_BLANK_EXTRAS: Final = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+_INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# Invisible characters that belong to what comes before them, so they are never trimmed:
+# variation selectors ("❤️"), the grapheme joiner and emoji tag sequences (flags such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+_TAGS: Final = range(0xE0000, 0xE0080)
+
+
+def _shows_nothing(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES or char in _BLANK_EXTRAS
+
+
+def _trimmable(char: str) -> bool:
+    return _shows_nothing(char) and unicodedata.category(char) != "Mn" and ord(char) not in _TAGS
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` would show nothing in a chat: only spaces, format characters (zero-width
+    space and joiners, direction marks, BOM, soft hyphen...) and blank fillers.
+
+    The one rule for "did the person write anything?", used by every typed answer.
+    """
+    return all(map(_shows_nothing, text))
+
+
+def trim_blank(text: str) -> str:
+    """`text` without spaces and invisible marks at either end (a direction mark an RTL keyboard
+    added, a pasted BOM). Inside the text nothing changes: a ZWNJ in a Persian word, the joiners
+    of an emoji sequence and a trailing variation selector or flag tag all stay."""
+    start, end = 0, len(text)
+    while start < end and _trimmable(text[start]):
+        start += 1
+    while end > start and _trimmable(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def _normalise(text: str) -> str:
-    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces."""
+    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces.
+
+    Format characters (direction marks, zero-width spaces) mean nothing in a time, a zone or
+    a duration, so they are dropped.
+    """
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _SPACES.sub(" ", text).strip()
+
+
+def _typed(text: str, limit: int) -> str:
+    """`_normalise` a typed value, at most `limit` characters of it; "blank" if it shows nothing."""
+    if is_blank(text):
+        raise ParseError("blank")
+    return _normalise(text.strip()[: limit * 4])
 
 
 def _strip_accents(text: str) -> str:
@@ -140,7 +197,7 @@ def parse_time(text: str) -> time:
     Raises `ParseError` with "time.format" (not a time), "time.range" (e.g. 25:00, 7:60)
     or "time.ampm_range" (hour outside 1-12 with am/pm, e.g. 13pm).
     """
-    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    normalised = _typed(text, _MAX_INPUT)
     if len(normalised) > _MAX_INPUT:
         raise ParseError("time.format")
     match = _TIME_SEPARATED.fullmatch(normalised) or _TIME_COMPACT.fullmatch(normalised)
@@ -168,291 +225,12 @@ def format_time(value: time) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Time zones: curated data
+# Time zones (the curated place names and abbreviations are in `bot.domain.zones`)
 # ---------------------------------------------------------------------------
-
-#: Well-known cities that are not the last part of an IANA name, as displayed.
-CITY_ALIASES: Final[Mapping[str, str]] = {
-    # North America
-    "New York City": "America/New_York",
-    "NYC": "America/New_York",
-    "Washington": "America/New_York",
-    "Washington DC": "America/New_York",
-    "Boston": "America/New_York",
-    "Philadelphia": "America/New_York",
-    "Miami": "America/New_York",
-    "Atlanta": "America/New_York",
-    "Orlando": "America/New_York",
-    "Pittsburgh": "America/New_York",
-    "Houston": "America/Chicago",
-    "Dallas": "America/Chicago",
-    "Austin": "America/Chicago",
-    "San Antonio": "America/Chicago",
-    "New Orleans": "America/Chicago",
-    "Minneapolis": "America/Chicago",
-    "Nashville": "America/Chicago",
-    "St. Louis": "America/Chicago",
-    "Salt Lake City": "America/Denver",
-    "Albuquerque": "America/Denver",
-    "San Francisco": "America/Los_Angeles",
-    "San Diego": "America/Los_Angeles",
-    "Seattle": "America/Los_Angeles",
-    "Portland": "America/Los_Angeles",
-    "Las Vegas": "America/Los_Angeles",
-    "Sacramento": "America/Los_Angeles",
-    "Silicon Valley": "America/Los_Angeles",
-    "Ottawa": "America/Toronto",
-    "Montreal": "America/Toronto",
-    "Quebec City": "America/Toronto",
-    "Calgary": "America/Edmonton",
-    "Guadalajara": "America/Mexico_City",
-    # South America
-    "Rio de Janeiro": "America/Sao_Paulo",
-    "Rio": "America/Sao_Paulo",
-    "Brasilia": "America/Sao_Paulo",
-    "Belo Horizonte": "America/Sao_Paulo",
-    "Medellin": "America/Bogota",
-    "Quito": "America/Guayaquil",
-    "Buenos Aires": "America/Argentina/Buenos_Aires",
-    # Europe
-    "Munich": "Europe/Berlin",
-    "Hamburg": "Europe/Berlin",
-    "Frankfurt": "Europe/Berlin",
-    "Cologne": "Europe/Berlin",
-    "Düsseldorf": "Europe/Berlin",
-    "Stuttgart": "Europe/Berlin",
-    "Leipzig": "Europe/Berlin",
-    "Geneva": "Europe/Zurich",
-    "Basel": "Europe/Zurich",
-    "Milan": "Europe/Rome",
-    "Florence": "Europe/Rome",
-    "Venice": "Europe/Rome",
-    "Naples": "Europe/Rome",
-    "Barcelona": "Europe/Madrid",
-    "Valencia": "Europe/Madrid",
-    "Seville": "Europe/Madrid",
-    "Porto": "Europe/Lisbon",
-    "Lyon": "Europe/Paris",
-    "Marseille": "Europe/Paris",
-    "Nice": "Europe/Paris",
-    "Toulouse": "Europe/Paris",
-    "Manchester": "Europe/London",
-    "Birmingham": "Europe/London",
-    "Liverpool": "Europe/London",
-    "Edinburgh": "Europe/London",
-    "Glasgow": "Europe/London",
-    "Cork": "Europe/Dublin",
-    "Rotterdam": "Europe/Amsterdam",
-    "The Hague": "Europe/Amsterdam",
-    "Antwerp": "Europe/Brussels",
-    "Gothenburg": "Europe/Stockholm",
-    "Krakow": "Europe/Warsaw",
-    "Kiev": "Europe/Kyiv",
-    "Kharkiv": "Europe/Kyiv",
-    "Lviv": "Europe/Kyiv",
-    "Odesa": "Europe/Kyiv",
-    "Odessa": "Europe/Kyiv",
-    "Dnipro": "Europe/Kyiv",
-    "St. Petersburg": "Europe/Moscow",
-    "Ankara": "Europe/Istanbul",
-    "Istanbul": "Europe/Istanbul",
-    "Nicosia": "Asia/Nicosia",
-    # Middle East and Africa
-    "Tel Aviv": "Asia/Jerusalem",
-    "Haifa": "Asia/Jerusalem",
-    "Eilat": "Asia/Jerusalem",
-    "Abu Dhabi": "Asia/Dubai",
-    "Doha": "Asia/Qatar",
-    "Mecca": "Asia/Riyadh",
-    "Jeddah": "Asia/Riyadh",
-    "Alexandria": "Africa/Cairo",
-    "Marrakesh": "Africa/Casablanca",
-    "Rabat": "Africa/Casablanca",
-    "Cape Town": "Africa/Johannesburg",
-    "Pretoria": "Africa/Johannesburg",
-    "Durban": "Africa/Johannesburg",
-    "Abuja": "Africa/Lagos",
-    "Zanzibar": "Africa/Dar_es_Salaam",
-    # Asia
-    "Mumbai": "Asia/Kolkata",
-    "Bombay": "Asia/Kolkata",
-    "Delhi": "Asia/Kolkata",
-    "New Delhi": "Asia/Kolkata",
-    "Bangalore": "Asia/Kolkata",
-    "Bengaluru": "Asia/Kolkata",
-    "Chennai": "Asia/Kolkata",
-    "Hyderabad": "Asia/Kolkata",
-    "Pune": "Asia/Kolkata",
-    "Calcutta": "Asia/Kolkata",
-    "Lahore": "Asia/Karachi",
-    "Islamabad": "Asia/Karachi",
-    "Beijing": "Asia/Shanghai",
-    "Shenzhen": "Asia/Shanghai",
-    "Guangzhou": "Asia/Shanghai",
-    "Chengdu": "Asia/Shanghai",
-    "Hangzhou": "Asia/Shanghai",
-    "Osaka": "Asia/Tokyo",
-    "Kyoto": "Asia/Tokyo",
-    "Busan": "Asia/Seoul",
-    "Hanoi": "Asia/Ho_Chi_Minh",
-    "Saigon": "Asia/Ho_Chi_Minh",
-    "Ho Chi Minh City": "Asia/Ho_Chi_Minh",
-    "Rangoon": "Asia/Yangon",
-    "Katmandu": "Asia/Kathmandu",
-    "Phuket": "Asia/Bangkok",
-    "Chiang Mai": "Asia/Bangkok",
-    "Bali": "Asia/Makassar",
-    "Cebu": "Asia/Manila",
-    "Astana": "Asia/Almaty",
-    # Oceania
-    "Canberra": "Australia/Sydney",
-    "Gold Coast": "Australia/Brisbane",
-    "Wellington": "Pacific/Auckland",
-    "Christchurch": "Pacific/Auckland",
-}
-
-#: Countries that keep one time zone on their mainland, as displayed.
-COUNTRY_ZONES: Final[Mapping[str, str]] = {
-    "United Kingdom": "Europe/London",
-    "UK": "Europe/London",
-    "England": "Europe/London",
-    "Britain": "Europe/London",
-    "Ireland": "Europe/Dublin",
-    "Germany": "Europe/Berlin",
-    "France": "Europe/Paris",
-    "Italy": "Europe/Rome",
-    "Spain": "Europe/Madrid",
-    "Portugal": "Europe/Lisbon",
-    "Netherlands": "Europe/Amsterdam",
-    "Belgium": "Europe/Brussels",
-    "Switzerland": "Europe/Zurich",
-    "Austria": "Europe/Vienna",
-    "Poland": "Europe/Warsaw",
-    "Czechia": "Europe/Prague",
-    "Sweden": "Europe/Stockholm",
-    "Norway": "Europe/Oslo",
-    "Denmark": "Europe/Copenhagen",
-    "Finland": "Europe/Helsinki",
-    "Greece": "Europe/Athens",
-    "Ukraine": "Europe/Kyiv",
-    "Turkey": "Europe/Istanbul",
-    "Israel": "Asia/Jerusalem",
-    "Egypt": "Africa/Cairo",
-    "India": "Asia/Kolkata",
-    "Pakistan": "Asia/Karachi",
-    "Nepal": "Asia/Kathmandu",
-    "China": "Asia/Shanghai",
-    "Japan": "Asia/Tokyo",
-    "South Korea": "Asia/Seoul",
-    "Thailand": "Asia/Bangkok",
-    "Vietnam": "Asia/Ho_Chi_Minh",
-    "Philippines": "Asia/Manila",
-    "Iran": "Asia/Tehran",
-    "United Arab Emirates": "Asia/Dubai",
-    "UAE": "Asia/Dubai",
-    "Nigeria": "Africa/Lagos",
-    "Kenya": "Africa/Nairobi",
-    "South Africa": "Africa/Johannesburg",
-    "Argentina": "America/Argentina/Buenos_Aires",
-    "Colombia": "America/Bogota",
-    "Peru": "America/Lima",
-    "New Zealand": "Pacific/Auckland",
-}
-
-#: Common abbreviations whose meaning is clear enough; each maps to a zone with DST rules.
-ABBREVIATION_ZONES: Final[Mapping[str, str]] = {
-    "ET": "America/New_York",
-    "EST": "America/New_York",
-    "EDT": "America/New_York",
-    "CT": "America/Chicago",
-    "CDT": "America/Chicago",
-    "MT": "America/Denver",
-    "MST": "America/Denver",
-    "MDT": "America/Denver",
-    "PT": "America/Los_Angeles",
-    "PST": "America/Los_Angeles",
-    "PDT": "America/Los_Angeles",
-    "AKST": "America/Anchorage",
-    "HST": "Pacific/Honolulu",
-    "WET": "Europe/Lisbon",
-    "CET": "Europe/Paris",
-    "CEST": "Europe/Paris",
-    "EET": "Europe/Athens",
-    "EEST": "Europe/Athens",
-    "MSK": "Europe/Moscow",
-    "JST": "Asia/Tokyo",
-    "KST": "Asia/Seoul",
-    "HKT": "Asia/Hong_Kong",
-    "SGT": "Asia/Singapore",
-    "AEST": "Australia/Sydney",
-    "AEDT": "Australia/Sydney",
-    "ACST": "Australia/Adelaide",
-    "AWST": "Australia/Perth",
-    "NZST": "Pacific/Auckland",
-    "NZDT": "Pacific/Auckland",
-    "SAST": "Africa/Johannesburg",
-}
-
-#: Names that fit several zones: the user should name a city instead ("zone.ambiguous").
-AMBIGUOUS_NAMES: Final[frozenset[str]] = frozenset(
-    {
-        "usa",
-        "us",
-        "united states",
-        "united states of america",
-        "america",
-        "canada",
-        "mexico",
-        "brazil",
-        "russia",
-        "australia",
-        "indonesia",
-        "kazakhstan",
-        "mongolia",
-        "chile",
-        "ecuador",
-        "europe",
-        "asia",
-        "africa",
-        "cst",
-        "ist",
-        "ast",
-        "bst",
-        "san jose",
-        "georgia",
-    }
-)
-
-# Offsets that are not whole hours have no Etc/ zone; each maps to the real zones that
-# use it, most populous first. With `now`, the first whose offset at `now` matches wins;
-# otherwise the first, which uses the offset as its standard time.
-_PARTIAL_HOUR_ZONES: Final[Mapping[int, tuple[str, ...]]] = {
-    -570: ("Pacific/Marquesas",),
-    -210: ("America/St_Johns",),
-    -150: ("America/St_Johns",),  # Newfoundland summer time
-    210: ("Asia/Tehran",),
-    270: ("Asia/Kabul",),
-    330: ("Asia/Kolkata",),
-    345: ("Asia/Kathmandu",),
-    390: ("Asia/Yangon",),
-    525: ("Australia/Eucla",),
-    570: ("Australia/Darwin", "Australia/Adelaide"),
-    630: ("Australia/Lord_Howe", "Australia/Adelaide"),  # Adelaide summer time
-    765: ("Pacific/Chatham",),
-    825: ("Pacific/Chatham",),  # Chatham summer time
-}
 
 _MIN_OFFSET_MINUTES: Final = -12 * 60
 _MAX_OFFSET_MINUTES: Final = 14 * 60
 _UTC_KEY: Final = "UTC"
-
-# Modern IANA areas; legacy top-level names ("US/Eastern", "Japan") are matched only as whole keys.
-_CITY_AREAS: Final = frozenset(
-    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}
-    | {"Indian", "Pacific"}
-)
-# Present in some tz databases but not zones a person lives in, or host-dependent.
-_EXCLUDED_KEYS: Final = frozenset({"localtime", "Factory", "posixrules"})
 
 # After `_normalise`: "utc", "gmt+3", "utc -05:30", "+0530", "z", "utc+14".
 _OFFSET = re.compile(
@@ -493,7 +271,7 @@ def _zone_keys() -> dict[str, str]:
     keys = {
         key
         for key in zoneinfo.available_timezones()
-        if key not in _EXCLUDED_KEYS and not key.startswith(("posix/", "right/"))
+        if key not in EXCLUDED_KEYS and not key.startswith(("posix/", "right/"))
     }
     return {_key_fold(key): key for key in sorted(keys)}
 
@@ -505,7 +283,7 @@ def _place_names() -> dict[str, tuple[str, str]]:
     # Deeper keys first so "America/Argentina/Buenos_Aires" beats the old "America/Buenos_Aires".
     for key in sorted(_zone_keys().values(), key=lambda k: (-k.count("/"), k)):
         area, _, rest = key.partition("/")
-        if area in _CITY_AREAS and rest:
+        if area in CITY_AREAS and rest:
             city = rest.rpartition("/")[2].replace("_", " ")
             places.setdefault(_name_fold(city), (city, key))
     for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES):
@@ -549,7 +327,7 @@ def _zone_for_offset(minutes: int, now: datetime | None) -> ZoneChoice:
     label = format_offset(timedelta(minutes=minutes))
     if minutes % 60 == 0:
         return ZoneChoice(_etc_key(minutes // 60), label, "offset")
-    candidates = _PARTIAL_HOUR_ZONES.get(minutes)
+    candidates = PARTIAL_HOUR_ZONES.get(minutes)
     if not candidates:
         raise ParseError("zone.offset_unsupported")
     key = candidates[0]
@@ -611,7 +389,7 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
     """
     if now is not None and now.utcoffset() is None:
         raise ValueError("parse_zone needs an aware `now`")
-    normalised = _normalise(text.strip()[: _MAX_INPUT * 4])
+    normalised = _typed(text, _MAX_INPUT)
     if not normalised or len(normalised) > _MAX_INPUT:
         raise ParseError("zone.unknown")
     choice = _parse_offset(normalised, now) or _lookup_name(normalised)
@@ -647,61 +425,25 @@ def describe_zone(key: str, now: datetime) -> str:
 # Shared location
 # ---------------------------------------------------------------------------
 
-_finder: TimezoneFinder | None = None
-# timezonefinder instances must not be used from two threads at once; lookups take
-# microseconds, so one instance behind a lock serves `asyncio.to_thread` callers.
-_finder_lock = threading.Lock()
 
-
-def _get_finder() -> TimezoneFinder:
-    """Build the finder once (imports numpy/h3 and maps the polygon data); call with the lock held."""
-    global _finder
-    if _finder is None:
-        from timezonefinder import TimezoneFinder
-
-        _finder = TimezoneFinder()
-        # Unmap the data files before interpreter teardown, which would leak them noisily.
-        atexit.register(close_location_lookup)
-    return _finder
-
-
-def warm_up_location_lookup() -> None:
-    """Load the location data ahead of the first shared location (e.g. at start-up, in a thread)."""
-    with _finder_lock:
-        _get_finder()
-
-
-def close_location_lookup() -> None:
-    """Release the location data (e.g. on shutdown); the next lookup loads it again."""
-    global _finder
-    with _finder_lock:
-        finder, _finder = _finder, None
-        if finder is not None:
-            finder.cleanup()
-
-
-def zone_for_location(latitude: float, longitude: float) -> str | None:
-    """IANA key for a shared location, looked up offline in timezonefinder's polygons.
-
-    At sea this is the nautical zone ("Etc/GMT+10"), which timezonefinder returns itself
-    or which is derived from the longitude; so None is returned only if even that could
-    not be loaded. Blocking (milliseconds, more on first use): call via `asyncio.to_thread`.
-    NaN, infinite or out-of-range coordinates raise `ParseError("location.invalid")`.
-    """
+def location_coordinates(latitude: float, longitude: float) -> tuple[float, float]:
+    """A shared location as floats; NaN, infinite or out-of-range values raise "location.invalid"."""
     try:
         lat, lng = float(latitude), float(longitude)
     except (TypeError, ValueError, OverflowError):
         raise ParseError("location.invalid") from None
     if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
         raise ParseError("location.invalid")
-    try:
-        with _finder_lock:
-            found: str | None = _get_finder().timezone_at(lng=lng, lat=lat)
-    except ValueError:
-        raise ParseError("location.invalid") from None
-    if found is not None and found not in _EXCLUDED_KEYS and _loadable(found):
+    return lat, lng
+
+
+def zone_at(found: str | None, longitude: float) -> str | None:
+    """The zone to store for a location: what the polygon lookup `found` if it is a real,
+    loadable zone, else the nautical zone of the longitude ("Etc/GMT+10" at sea); None only
+    if even that cannot be loaded here."""
+    if found is not None and found not in EXCLUDED_KEYS and _loadable(found):
         return found
-    nautical = _etc_key(max(-12, min(12, round(lng / 15))))
+    nautical = _etc_key(max(-12, min(12, round(longitude / 15))))
     return nautical if _loadable(nautical) else None
 
 
@@ -719,7 +461,7 @@ _DURATION = re.compile(
 
 def parse_duration(text: str) -> int:
     """Minutes from "40m", "40 min", "1h", "1h30", "1.5h", "1:30" or a bare "90" (minutes)."""
-    normalised = _normalise(text)[:_MAX_INPUT]
+    normalised = _typed(text, _MAX_INPUT)[:_MAX_INPUT]
     match = _DURATION.fullmatch(normalised)
     if match is None:
         raise ParseError("duration.format")
@@ -741,7 +483,7 @@ def parse_did(text: str) -> tuple[str, int]:
     words = _SPACES.split(text.strip())
     if len(words) < 2 or len(text) > 300:
         raise ParseError("did.format")
-    name = " ".join(words[:-1]).strip()
-    if not name or len(name) > 60:
+    name = trim_blank(" ".join(words[:-1]))
+    if is_blank(name) or len(name) > 60:
         raise ParseError("did.format")
     return name, parse_duration(words[-1])

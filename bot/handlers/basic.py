@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import traceback
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
+from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.handlers.common import Context, answer_passed, lang, reply, services, user_id
 from bot.services.reminders import set_active
@@ -22,6 +23,28 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def privacy(update: Update, context: Context) -> None:
     await reply(update, "privacy_full")
+
+
+class _ForAnotherBot(filters.MessageFilter):
+    """A command addressed to some other bot, like "/start@OtherBot" (Telegram sends those to
+    every bot in a group, and people can type them anywhere)."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        command = message.entities[0] if message.entities else None
+        if command is None or command.type != MessageEntity.BOT_COMMAND or command.offset != 0:
+            return False
+        _, at, addressee = message.parse_entity(command).partition("@")
+        return bool(at) and addressee.casefold() != (message.get_bot().username or "").casefold()
+
+
+FOR_ANOTHER_BOT = _ForAnotherBot(name="for_another_bot")
+
+
+async def ignore(update: Update, context: Context) -> None:
+    """Drop an update meant for someone else: no reply, and no other handler sees it."""
+    raise ApplicationHandlerStop
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -46,9 +69,14 @@ async def on_edited(update: Update, context: Context) -> None:
 
 
 async def damage_notice(update: Update, context: Context) -> None:
-    """After any update, tell the user once if part of their history had to be set aside."""
+    """Before anything else answers a person, tell them once if part of their history was set aside.
+
+    Asking for the report loads the person's files, which is where damage is found; so it
+    is found here, before the handler reads them, and the notice is the first thing they see.
+    """
     chat = update.effective_chat
-    if update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
+    sent_by_person = update.message or update.edited_message or update.callback_query
+    if not sent_by_person or update.effective_user is None or chat is None or chat.type != ChatType.PRIVATE:
         return
     damaged = await services(context).repo.take_damage_report(user_id(update))
     if damaged:

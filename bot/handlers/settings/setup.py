@@ -28,8 +28,8 @@ from bot.domain.parsing import (
     format_time,
     parse_time,
     parse_zone,
-    zone_for_location,
 )
+from bot.geo import zone_for_location
 from bot.handlers import callbacks
 from bot.handlers.common import (
     Context,
@@ -259,8 +259,13 @@ async def on_location(update: Update, context: Context) -> None:
     location = update.message.location
     profile = await services(context).repo.get_profile(user_id(update))
     step = _open_question(profile, context)
+    if step is None:
+        await reply(update, "hint.location.idle")
+        return
     if step is not Step.ZONE:
-        await reply(update, "hint.non_text")
+        hint = "confirm_with_buttons" if step is Step.CONFIRM else "hint.location.time_question"
+        await reply(update, hint)
+        await ask(update, context, step, profile)
         return
     try:
         zone = await asyncio.to_thread(zone_for_location, location.latitude, location.longitude)
