@@ -7,6 +7,7 @@ i.e. already rendered), so user-typed words can never break the markup or inject
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Final
 
 DEFAULT_LANGUAGE: Final = "en"
@@ -621,10 +622,14 @@ class Html(str):
     __slots__ = ()
 
 
+def _template(key: str, lang: str | None) -> str:
+    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
+    return table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+
+
 def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
     """The text for `key` in `lang` (falling back to English), with `values` HTML-escaped in."""
-    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
-    template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+    template = _template(key, lang)
     if not values:
         return Html(template)
     return Html(
@@ -632,6 +637,19 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
             **{k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
         )
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain(key: str, lang: str | None = None, /, **values: Any) -> str:
+    """The text for `key` as plain text, `values` put in as they are (never escaped).
+
+    For what Telegram shows without parsing HTML: button labels, answers to button presses.
+    Tags in the template are dropped and its entities decoded. Pass the result through
+    `bot.render.button_label` for a button.
+    """
+    return html.unescape(_TAG.sub("", _template(key, lang))).format(**values)
 
 
 def has_text(key: str, lang: str | None = None) -> bool:
