@@ -90,7 +90,7 @@ async def test_history_lines_buttons_and_full_entry(harness: Harness) -> None:
     listing = await user.next_message()
     assert listing.content.count("emotion diary") == 3
     assert listing.button_texts == ["1", "2", "3"]
-    await user.press(listing, "3")
+    await user.press(listing, "1")  # newest first
     await harness.pump()
     full = await user.next_message()
     assert f"{SECRET} <b>&amp; day 0" in full.content  # shown as typed, escaped for Telegram

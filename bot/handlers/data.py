@@ -12,8 +12,7 @@ from bot.domain.models import Entry
 from bot.handlers.access import revoke
 from bot.handlers.common import Context, button_column, lang, reply, services, user_id
 from bot.handlers.flows import forget_user
-from bot.handlers.recap import field_label, kind_name
-from bot.texts import t
+from bot.texts import plain, t, words_in
 
 DELETE_YES = "delete:yes"
 DELETE_NO = "delete:no"
@@ -36,10 +35,7 @@ async def export(update: Update, context: Context) -> None:
         caption=t("export_caption", language, count=len(data.get("entries", []))),
     )
     entries = [Entry.from_dict(raw) for raw in data.get("entries", [])]
-    kinds = {entry.kind: kind_name(entry.kind, language) for entry in entries}
-    journal = markdown_journal(
-        entries, kinds, t("journal.title", language), lambda key: field_label(key, language)
-    )
+    journal = markdown_journal(entries, plain("journal.title", language), words_in(language))
     await update.effective_chat.send_document(
         BytesIO(journal.encode("utf-8")),
         filename=f"checkin-journal-{stamp}.md",
