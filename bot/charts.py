@@ -37,17 +37,23 @@ def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, 
     top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
     figure.suptitle(labels.title, fontsize=24, color=INK, fontweight="bold")
 
-    days = summary.daily[-14:]  # a month is summarised in words; the chart stays legible
+    days = summary.daily  # every day of the period, a month too
+    week = len(days) <= 7
     xs = list(range(len(days)))
     heights = [value or 0 for _, value, _ in days]
     top.bar(xs, heights, color=[ACCENT if value else MUTED for _, value, _ in days], width=0.7)
     for x, (_, value, feeling) in zip(xs, days, strict=True):
         name = feeling_names.get(feeling or "", feeling or "") if value else labels.no_entry
-        top.text(x, (value or 0) + 0.12, name, ha="center", va="bottom", rotation=90 if len(days) > 7 else 0,
-                 fontsize=15, color=INK)  # fmt: skip
+        top.text(x, (value or 0) + 0.12, name, ha="center", va="bottom", rotation=0 if week else 90,
+                 fontsize=15 if len(days) <= 14 else 11, color=INK)  # fmt: skip
     top.set_ylim(0, 6)
     top.set_yticks([1, 2, 3, 4, 5])
-    top.set_xticks(xs, [labels.weekdays[day.weekday()] for day, _, _ in days], fontsize=16, color=INK)
+    # A week is named by weekdays; a longer period by day of the month, Mondays in bold.
+    ticks = [labels.weekdays[day.weekday()] if week else str(day.day) for day, _, _ in days]
+    top.set_xticks(xs, ticks, fontsize=16 if len(days) <= 14 else 11, color=INK)
+    if not week:
+        for tick, (day, _, _) in zip(top.get_xticklabels(), days, strict=True):
+            tick.set_fontweight("bold" if day.weekday() == 0 else "normal")
     top.set_ylabel(labels.intensity, fontsize=17, color=INK)
     top.tick_params(axis="y", labelsize=15, colors=INK)
     for side in ("top", "right"):

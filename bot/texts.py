@@ -7,6 +7,8 @@ i.e. already rendered), so user-typed words can never break the markup or inject
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 from typing import Any, Final
 
 DEFAULT_LANGUAGE: Final = "en"
@@ -83,6 +85,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Welcome back, {name}. 🌿\n"
             "Your time zone is <b>{zone}</b>; morning pages at <b>{morning}</b>, evening diary at "
             "<b>{evening}</b>.\nTo change any of this, use /settings. /help lists everything else."
+        ),
+        "welcome_back.reminders_on": (
+            "\n\n🔔 Good to see you again. Your reminders are on again, as set in /remind."
         ),
         "resume_onboarding": "Let's pick up where we left off.",
         # --- settings ---------------------------------------------------------------
@@ -473,7 +478,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Use /summary for the last 7 days, <code>/summary last</code> for last week, "
             "or <code>/summary month</code> for the last 30 days."
         ),
-        "summary.chart_caption": "Your week at a glance",
+        "summary.chart_caption.week": "Your week at a glance",
+        "summary.chart_caption.last": "Last week at a glance",
+        "summary.chart_caption.month": "Your 30 days at a glance",
         "chart.intensity": "Intensity (1–5)",
         "chart.mix": "Feelings this period",
         "chart.no_entry": "–",
@@ -498,6 +505,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "history.usage": "Use <code>/history</code> or <code>/history 20</code> (1 to 100 entries).",
         "history.header": "<b>Your last {count} entries</b>",
         "history.line": "{number}. {date} · <i>{kind}</i> — {gist}",
+        "history.entry_title": "<b>{date} · {kind}</b>",
         "history.field": "<b>{label}:</b> {value}",
         "history.not_found": "That entry isn't there any more.",
         "kind.diary": "emotion diary",
@@ -537,6 +545,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "field.encouraged": "Encouraged my partner's interests",
         "field.how": "How",
         "journal.title": "My check-in journal",
+        "value.yes": "Yes",
+        "value.no": "No",
         # --- nudges and reminders ---------------------------------------------------
         "nudge.morning": "Good morning 🌅 A few minutes of morning pages? Just write, no rules.",
         "nudge.evening": "How was today? 🌙 Two minutes for your emotion diary.",
@@ -555,7 +565,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "reminders.on": "on",
         "reminders.off": "off",
         "reminders.not_paused": "",
-        "reminders.paused_until": "⏸ Paused until {date}.",
+        "reminders.paused_until": "⏸ Paused. Reminders resume on {weekday} {date}.",
         "reminders.paused_forever": "⏸ Paused until you resume.",
         "reminders.toggle.morning": "Morning: turn {state}",
         "reminders.toggle.evening": "Evening: turn {state}",
@@ -634,10 +644,14 @@ class Html(str):
     __slots__ = ()
 
 
+def _template(key: str, lang: str | None) -> str:
+    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
+    return table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+
+
 def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
     """The text for `key` in `lang` (falling back to English), with `values` HTML-escaped in."""
-    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
-    template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+    template = _template(key, lang)
     if not values:
         return Html(template)
     return Html(
@@ -647,11 +661,30 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
     )
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def plain(key: str, lang: str | None = None, /, **values: Any) -> str:
-    """The text for `key` with `values` inserted as they are: for button labels, which are not HTML."""
-    table = TEXTS.get(lang or DEFAULT_LANGUAGE, TEXTS[DEFAULT_LANGUAGE])
-    template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
-    return template.format(**values) if values else template
+    """The text for `key` as plain text, `values` put in as they are (never escaped).
+
+    For what Telegram shows without parsing HTML: button labels, answers to button presses.
+    Tags in the template are dropped and its entities decoded. Pass the result through
+    `bot.render.button_label` for a button.
+    """
+    return _plain_template(key, lang).format(**values)
+
+
+def _plain_template(key: str, lang: str | None) -> str:
+    return html.unescape(_TAG.sub("", _template(key, lang)))
+
+
+def words_in(lang: str | None) -> Callable[[str], str | None]:
+    """Plain words for text keys in `lang`, None for a key without text (for `bot.domain.journal`)."""
+
+    def words(key: str) -> str | None:
+        return _plain_template(key, lang) if has_text(key, lang) else None
+
+    return words
 
 
 def has_text(key: str, lang: str | None = None) -> bool:

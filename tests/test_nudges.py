@@ -166,7 +166,7 @@ async def test_remind_menu_toggles_days_and_pause(harness: Harness, clock: Clock
     assert profile is not None
     assert profile.nudges_off == ["evening"] and 0 not in profile.weekdays
     assert profile.paused_until == date(2026, 12, 1)
-    paused_menu = [m for m in user.all_messages() if "Paused until 2026-12-01" in m.content]
+    paused_menu = [m for m in user.all_messages() if "Reminders resume on Tue 2026-12-01" in m.content]
     assert paused_menu
     await user.press(None, "▶️ Resume")
     await harness.pump()

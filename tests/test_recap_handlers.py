@@ -12,6 +12,7 @@ from bot.domain.models import Entry, Profile
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
+from tests.fakeapi.responses import MAX_TEXT_LENGTH, utf16_len
 from tests.fakeapi.user import FakeUser
 
 SECRET = "zebra-violin-7731"
@@ -89,7 +90,7 @@ async def test_history_lines_buttons_and_full_entry(harness: Harness) -> None:
     listing = await user.next_message()
     assert listing.content.count("emotion diary") == 3
     assert listing.button_texts == ["1", "2", "3"]
-    await user.press(listing, "3")
+    await user.press(listing, "1")  # newest first
     await harness.pump()
     full = await user.next_message()
     assert f"{SECRET} <b>&amp; day 0" in full.content  # shown as typed, escaped for Telegram
@@ -107,7 +108,7 @@ async def test_history_splits_long_output(harness: Harness) -> None:
     await send(harness, user, "/history 100")
     parts = [m for m in user.all_messages() if m.method == "sendMessage"]
     assert len(parts) >= 2
-    assert all(len(m.params["text"]) <= 4096 for m in parts)
+    assert all(utf16_len(m.content) <= MAX_TEXT_LENGTH for m in parts)  # as Telegram counts
 
 
 async def test_other_users_entry_cannot_be_opened(harness: Harness) -> None:

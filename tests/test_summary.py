@@ -122,3 +122,23 @@ def test_reflective_question_follows_the_week() -> None:
     busy = [*calm, Entry(kind="interest_time", local_date=TODAY, data={"interest": "run", "minutes": 30})]
     assert summarise(busy, *week, TODAY).question == "question.boundary"
     assert reflective_question(summarise([], *week, TODAY)) == "question.default"
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ((19, 20, 21, 22, 24, 25, 26, 27, 28), 4),  # Thu-Sun of last week; this week's days don't count
+        ((19, 20, 21), 0),  # nothing on its Sunday: the streak had ended by the end of the week
+        ((21, 22, 23, 28), 2),  # Monday the 23rd is after the period
+    ],
+)
+def test_last_weeks_streak_is_as_of_its_sunday(days: tuple[int, ...], expected: int) -> None:
+    start, end = period_bounds(Period.LAST, TODAY)
+    history = [diary(date(2026, 11, d)) for d in days]
+    assert summarise(history, start, end, TODAY).streak == expected
+
+
+def test_this_weeks_streak_counts_up_to_today_or_yesterday() -> None:
+    history = [diary(TODAY - timedelta(days=n)) for n in range(1, 4)]  # today not written yet
+    start, end = period_bounds(Period.WEEK, TODAY)
+    assert summarise(history, start, end, TODAY).streak == 3

@@ -1,11 +1,22 @@
-"""Plain-text views of entries: the Markdown journal of `/export` and `/history` lines."""
+"""Views of entries as a person reads them: the Markdown journal of `/export`, `/history` lines.
+
+Entries store language-independent codes ("a_little", "partner", True); these views show the
+words the buttons showed, looked up through `Words` (a text key → plain words in the reader's
+language), and what a person typed exactly as typed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.flows import FLOWS, Kind
 from bot.domain.models import Entry
+
+Words = Callable[[str], str | None]
+"""Plain words for a text key in the reader's language, or None when there is no such text."""
 
 # Answer keys in the order a person wrote them, per kind; unknown keys follow, sorted.
 FIELD_ORDER: dict[str, tuple[str, ...]] = {
@@ -18,46 +29,129 @@ FIELD_ORDER: dict[str, tuple[str, ...]] = {
     "encourage": ("encouraged", "how"),
 }
 HIDDEN = frozenset({"text_words", "q1_words", "q2_words", "q3_words", "followed_up"})
+YES, NO = "value.yes", "value.no"
+
+
+def _option_labels() -> dict[tuple[str, str], dict[str, str]]:
+    """(entry kind, answer key) → {stored value: text key of its button}, from every flow."""
+    table: dict[tuple[str, str], dict[str, str]] = {}
+    for flow in FLOWS.values():
+        for step in flow.steps:
+            if not flow.kind or step.kind is not Kind.CHOICE:
+                continue
+            options = list(step.options)
+            if step.options_by is not None:
+                options += [option for group in step.options_by[1].values() for option in group]
+            table.setdefault((flow.kind, step.key), {}).update({o.value: o.label for o in options})
+    return table
+
+
+OPTION_LABELS = _option_labels()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One answer as shown: both parts are plain text (escape them for the place they go)."""
+
+    key: str
+    label: str
+    text: str
 
 
 def fields(entry: Entry) -> list[tuple[str, Any]]:
-    """The entry's answers in writing order, without bookkeeping values or empty answers."""
+    """The entry's stored answers in writing order, without bookkeeping values or empty answers."""
     order = FIELD_ORDER.get(entry.kind, ())
     keys = [k for k in order if k in entry.data] + sorted(k for k in entry.data if k not in order)
     return [(k, entry.data[k]) for k in keys if k not in HIDDEN and entry.data[k] not in (None, "")]
 
 
-def headline(entry: Entry, limit: int = 80) -> str:
-    """A one-line gist: the feeling, the statement, the first words written..."""
+def boundary_statements(entries: Iterable[Entry]) -> dict[str, str]:
+    """Boundary entry id → its statement, to show a boundary update by what it is about."""
+    return {
+        e.entry_id: str(e.data["statement"])
+        for e in entries
+        if e.kind == "boundary" and e.data.get("statement")
+    }
+
+
+def shown_value(
+    entry: Entry, key: str, value: Any, words: Words, statements: Mapping[str, str]
+) -> str | None:
+    """An answer as the person saw it when giving it: a button's words for a stored code, yes or
+    no for a flag, the boundary itself for a boundary's id (None if it is gone), typed text as typed."""
+    if key == "boundary_id":
+        return statements.get(str(value))
+    if isinstance(value, bool):
+        return words(YES if value else NO) or str(value)
+    label = OPTION_LABELS.get((entry.kind, key), {}).get(str(value))
+    return (words(label) if label else None) or str(value)
+
+
+def field_label(key: str, words: Words) -> str:
+    return words(f"field.{key}") or key.replace("_", " ")
+
+
+def kind_label(kind: str, words: Words) -> str:
+    return words(f"kind.{kind}") or kind
+
+
+def shown_fields(entry: Entry, words: Words, statements: Mapping[str, str] | None = None) -> list[Field]:
+    """The entry's answers as a person reads them, in writing order."""
+    shown = []
+    for key, value in fields(entry):
+        text = shown_value(entry, key, value, words, statements or {})
+        if text is not None:
+            shown.append(Field(key, field_label(key, words), text))
+    return shown
+
+
+def headline(entry: Entry, words: Words) -> str:
+    """A one-line gist: the feeling, the statement, the first words written... (not shortened)."""
     data = entry.data
     for key in ("feeling", "family", "statement", "interest", "text", "q1", "outcome", "encouraged"):
         value = data.get(key)
         if value not in (None, ""):
-            text = " ".join(str(value).split())
+            text = " ".join(str(shown_value(entry, key, value, words, {})).split())
             if key == "interest":
                 text = f"{text}, {data.get('minutes', '?')} min"
             elif key == "feeling" and data.get("intensity"):
                 text = f"{text} ({data['intensity']}/5)"
-            return text if len(text) <= limit else text[: limit - 1] + "…"
+            return text
     return ""
 
 
-def markdown_journal(
-    entries: Sequence[Entry], kind_names: Mapping[str, str], title: str, label: Callable[[str], str]
-) -> str:
-    """The whole history as Markdown, grouped by local date, then kind."""
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([#+=-])|(\d+)([.)]))")
+
+
+def markdown_escape(text: str, *, line_start: bool = False) -> str:
+    """`text` (one line) so that Markdown shows it literally: emphasis, code, links, HTML and
+    entities always escaped; headings, quotes, lists and underlines too when it starts a line."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    if line_start:
+        escaped = _MARKDOWN_LINE_START.sub(
+            lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}", escaped, count=1
+        )
+    return escaped
+
+
+def markdown_journal(entries: Sequence[Entry], title: str, words: Words) -> str:
+    """The whole history as Markdown, grouped by local date, then kind; what people wrote is
+    escaped so it reads exactly as written."""
+    statements = boundary_statements(entries)
     lines = [f"# {title}", ""]
     current_date = None
     for entry in sorted(entries, key=lambda e: (e.local_date, e.kind, e.created_at)):
         if entry.local_date != current_date:
             current_date = entry.local_date
             lines += [f"## {current_date.isoformat()}", ""]
-        lines += [f"### {kind_names.get(entry.kind, entry.kind)}", ""]
-        for key, value in fields(entry):
-            text = str(value).strip()
+        lines += [f"### {kind_label(entry.kind, words)}", ""]
+        for field in shown_fields(entry, words, statements):
+            text = field.text.strip()
             if "\n" in text:
-                lines += [f"**{label(key)}:**", "", *(f"> {line}" for line in text.splitlines()), ""]
+                quoted = (f"> {markdown_escape(line, line_start=True)}" for line in text.splitlines())
+                lines += [f"**{field.label}:**", "", *quoted, ""]
             else:
-                lines.append(f"- **{label(key)}:** {text}")
+                lines.append(f"- **{field.label}:** {markdown_escape(text)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

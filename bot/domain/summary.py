@@ -116,7 +116,7 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
     summary = Summary(start=start, end=end, days=days)
 
     summary.checkin_days = len({e.local_date for e in diary})
-    summary.streak = streak([e.local_date for e in history if e.kind == "diary"], today)
+    summary.streak = streak_at(end, [e.local_date for e in history if e.kind == "diary"], today)
     feelings = Counter(f for f in map(_feeling, diary) if f)
     summary.top_feelings = feelings.most_common(3)
     summary.feeling_mix = feelings.most_common(8)
@@ -156,6 +156,14 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
 
     summary.question = reflective_question(summary)
     return summary
+
+
+def streak_at(end: date, days: Iterable[date], today: date) -> int:
+    """The diary streak as of the end of a period: today's streak for a period ending today; for
+    a past period, the days in a row up to its last day (an empty last day means no streak)."""
+    if end >= today:
+        return streak(list(days), today)
+    return streak([day for day in days if day <= end], end + timedelta(days=1))
 
 
 def reflective_question(summary: Summary) -> str:

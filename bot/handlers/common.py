@@ -23,6 +23,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.concurrency import PersonLocks
 from bot.nudges import NudgeScheduler
+from bot.render import MESSAGE_LIMIT, split_lines
 from bot.services import Services
 from bot.services.deletion import Confirmation
 from bot.texts import language_for, t
@@ -108,26 +109,12 @@ def first_name(update: Update) -> str:
     return user.first_name if user and user.first_name else "there"
 
 
-MESSAGE_LIMIT = 4096
-
-
 def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join lines into as few messages as fit Telegram's limit, never splitting a line's HTML.
+    """Join lines into as few messages as fit Telegram's limit; a longer line is split, never cut.
 
-    A single line longer than the limit is cut (callers keep their lines short).
+    Kept for the handlers that use it; the rule lives in `bot.render.split_lines`.
     """
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        line = line[:limit]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            candidate = line
-        current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
+    return split_lines(lines, limit)
 
 
 def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMarkup:

@@ -21,9 +21,8 @@ from bot.handlers.common import (
     user_data,
     user_id,
 )
-from bot.handlers.recap import field_label, kind_name
 from bot.services.deletion import Confirmation
-from bot.texts import t
+from bot.texts import plain, t, words_in
 
 
 async def export(update: Update, context: Context) -> None:
@@ -43,10 +42,7 @@ async def export(update: Update, context: Context) -> None:
         caption=t("export_caption", language, count=len(data.get("entries", []))),
     )
     entries = [Entry.from_dict(raw) for raw in data.get("entries", [])]
-    kinds = {entry.kind: kind_name(entry.kind, language) for entry in entries}
-    journal = markdown_journal(
-        entries, kinds, t("journal.title", language), lambda key: field_label(key, language)
-    )
+    journal = markdown_journal(entries, plain("journal.title", language), words_in(language))
     await update.effective_chat.send_document(
         BytesIO(journal.encode("utf-8")),
         filename=f"checkin-journal-{stamp}.md",

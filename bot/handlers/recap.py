@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -12,32 +13,26 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.charts import ChartLabels, render_week
 from bot.domain.flows import FAMILIES, FEELINGS
-from bot.domain.journal import fields, headline
+from bot.domain.journal import boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
-from bot.handlers.common import Context, lang, services, split_message, user_id
+from bot.handlers.common import Context, lang, services, user_id
+from bot.render import clip, split_lines
 from bot.services import Services
-from bot.texts import has_text, t
+from bot.texts import plain, t, words_in
 
 logger = logging.getLogger(__name__)
 
 HISTORY_DEFAULT = 7
 HISTORY_MAX = 100
+GIST_LENGTH = 80
 ENTRY_DATA = re.compile(r"^h:([0-9a-f]{32})$")
 
 
-def field_label(key: str, language: str) -> str:
-    return t(f"field.{key}", language) if has_text(f"field.{key}", language) else key.replace("_", " ")
-
-
-def kind_name(kind: str, language: str) -> str:
-    return t(f"kind.{kind}", language) if has_text(f"kind.{kind}", language) else kind
-
-
 def feeling_names(language: str) -> dict[str, str]:
-    """Feeling values as shown on the buttons (typed feelings stay as typed)."""
-    names = {f: t(f"family.{f}", language).split(" ", 1)[-1] for f in FAMILIES}
-    names.update({w: t(f"feeling.{w}", language) for words in FEELINGS.values() for w in words})
+    """Feeling values as plain words, as on the buttons without the emoji (typed ones stay as typed)."""
+    names = {f: plain(f"family.{f}", language).split(" ", 1)[-1] for f in FAMILIES}
+    names.update({w: plain(f"feeling.{w}", language) for words in FEELINGS.values() for w in words})
     return names
 
 
@@ -134,8 +129,8 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
         except Exception as exc:  # the text recap still goes out
             logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
         else:
-            await bot.send_photo(uid, png, caption=t("summary.chart_caption", language))
-    for chunk in split_message(recap_lines(summary, period, language)):
+            await bot.send_photo(uid, png, caption=t(f"summary.chart_caption.{period.value}", language))
+    for chunk in split_lines(recap_lines(summary, period, language)):
         await bot.send_message(uid, chunk)
 
 
@@ -164,37 +159,45 @@ def _history_count(args: list[str]) -> int | None:
 
 
 async def history_command(update: Update, context: Context) -> None:
-    """/history [N]: the last N entries, one line each; a button shows one in full."""
+    """/history [N]: the last N entries, newest first, one line each; a button shows one in full."""
     uid, language = user_id(update), lang(update)
     count = _history_count(context.args or [])
     if count is None:
         await context.bot.send_message(uid, t("history.usage", language))
         return
-    entries = (await services(context).repo.list_entries(uid))[-count:]
+    stored = await services(context).repo.list_entries(uid)
+    entries = sorted(stored, key=lambda e: (e.local_date, e.created_at), reverse=True)[:count]
     if not entries:
         await context.bot.send_message(uid, t("history.empty", language))
         return
+    words = words_in(language)
     lines: list[str] = [t("history.header", language, count=len(entries))]
     for number, entry in enumerate(entries, start=1):
         lines.append(
             t("history.line", language, number=number, date=entry.local_date.isoformat(),
-              kind=kind_name(entry.kind, language), gist=headline(entry))
+              kind=kind_label(entry.kind, words), gist=clip(headline(entry, words), GIST_LENGTH))
         )  # fmt: skip
     buttons = [
         InlineKeyboardButton(str(number), callback_data=f"h:{entry.entry_id}")
         for number, entry in enumerate(entries, start=1)
     ]
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
-    chunks = split_message(lines)
+    chunks = split_lines(lines)
     for chunk in chunks[:-1]:
         await context.bot.send_message(uid, chunk)
     await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows))
 
 
-def entry_lines(entry: Entry, language: str) -> list[str]:
-    lines = [f"<b>{entry.local_date.isoformat()} · {kind_name(entry.kind, language)}</b>"]
-    for key, value in fields(entry):
-        lines.append(t("history.field", language, label=field_label(key, language), value=value))
+def entry_lines(entry: Entry, language: str, statements: Mapping[str, str] | None = None) -> list[str]:
+    """One entry in full, as Telegram HTML lines: every word written, the buttons' words for codes.
+
+    `statements` (boundary id → statement) lets a boundary update show which boundary it was.
+    """
+    words = words_in(language)
+    day, kind = entry.local_date.isoformat(), kind_label(entry.kind, words)
+    lines: list[str] = [t("history.entry_title", language, date=day, kind=kind)]
+    for field in shown_fields(entry, words, statements):
+        lines.append(t("history.field", language, label=field.label, value=field.text))
     return lines
 
 
@@ -211,5 +214,5 @@ async def on_entry_button(update: Update, context: Context) -> None:
         await query.answer(t("history.not_found", language))
         return
     await query.answer()
-    for chunk in split_message(entry_lines(found, language)):
+    for chunk in split_lines(entry_lines(found, language, boundary_statements(entries))):
         await context.bot.send_message(uid, chunk)

@@ -35,11 +35,18 @@ def _days(profile: Profile, language: str) -> str:
 
 
 def _pause(profile: Profile, language: str, today_key: str) -> str:
-    if profile.paused_until is None or profile.paused_until.isoformat() <= today_key:
+    """The pause line: `paused_until` is the first day nudges come again (see `schedule.is_paused`)."""
+    resume = profile.paused_until
+    if resume is None or resume.isoformat() <= today_key:
         return t("reminders.not_paused", language)
-    if profile.paused_until == PAUSED_UNTIL_RESUMED:
+    if resume == PAUSED_UNTIL_RESUMED:
         return t("reminders.paused_forever", language)
-    return t("reminders.paused_until", language, date=profile.paused_until.isoformat())
+    return t(
+        "reminders.paused_until",
+        language,
+        weekday=t(f"weekday.{resume.weekday()}", language),
+        date=resume.isoformat(),
+    )
 
 
 def _today(context: Context, profile: Profile) -> str:

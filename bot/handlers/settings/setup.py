@@ -44,7 +44,7 @@ from bot.handlers.common import (
     user_data,
     user_id,
 )
-from bot.texts import t
+from bot.texts import Html, t
 
 
 class SettingsQuestion(filters.MessageFilter):
@@ -203,10 +203,14 @@ async def start(update: Update, context: Context) -> None:
     step = next_step(profile)
     if step is None:
         assert profile is not None
-        if not profile.active:
+        language = lang(update)
+        text = t("welcome_back", language, name=first_name(update), **_summary_values(profile, context))
+        if not profile.active:  # they had blocked the bot: say once that nudges come again
             profile.active = True
             await repo.save_profile(profile)
-        await reply(update, "welcome_back", name=first_name(update), **_summary_values(profile, context))
+            text = Html(text + t("welcome_back.reminders_on", language))
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(text)
         return
     if profile is None or profile.timezone is None:  # new (an invite may have created the profile)
         await reply(update, "welcome", name=first_name(update))
