@@ -37,7 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakeapi.responses import TINY_PNG
+from tests.fakeapi.builders import TINY_PNG
 from tests.fakeapi.server import FakeTelegramServer, parse_multipart
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
