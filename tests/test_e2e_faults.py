@@ -4,8 +4,10 @@ and a Bot API outage, losing no update and answering none twice."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,57 @@ async def test_unwritable_storage_is_reported_and_others_are_served(
         await unlucky.send("glad")
         await unlucky.wait_for(lambda m: "How strong is it?" in m.content, timeout=15)
         await bot.settle()
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """Poll what another process did until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting until {what}")
+        await asyncio.sleep(0.05)
+
+
+def failed_polls(server: FakeTelegramServer, status: int) -> int:
+    return sum(1 for call in server.calls("getUpdates") if call.status == status)
+
+
+async def test_routine_polling_failures_are_one_warning_line_each(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """A Bot API outage (connection refused) and getUpdates 502s are routine: one WARNING line per
+    failed poll, no ERROR and no stack dump, and the bot serves again as soon as Telegram does."""
+    user = server.user(7008, "Hal")
+    async with BotProcess(server, tmp_path) as bot:
+        await user.send("/help")
+        await user.wait_for(lambda m: HELP in m.content)
+        await bot.settle()
+
+        outage_start = len(bot.logs())
+        server.stop()  # every poll is refused until the server is back
+        await wait_until(lambda: len(bot.logs()) > outage_start, "the bot noticed the outage")
+        await asyncio.sleep(1.0)  # the outage lasts a little longer: the bot retries into it
+        polls_before = len(server.calls("getUpdates"))
+        server.start()
+        await wait_until(lambda: len(server.calls("getUpdates")) > polls_before, "the bot polled again")
+
+        bad_gateway_start = len(bot.logs())
+        server.inject_fault("getUpdates", status=502, times=3)
+        await user.send("/help")
+        await wait_until(lambda: failed_polls(server, 502) == 3, "three polls got 502")
+        await user.send("/privacy")
+        await user.wait_for(lambda m: "Your privacy" in m.content, timeout=20)
+        await bot.settle()
+        logs = bot.logs()
+
+    outage, bad_gateway = logs[outage_start:bad_gateway_start], logs[bad_gateway_start:]
+    for phase in (outage, bad_gateway):
+        assert "Traceback" not in phase
+        assert [line for line in phase.splitlines() if not LOG_LINE.match(line)] == []  # no stack dumps
+        assert [line for line in phase.splitlines() if " ERROR " in line or " CRITICAL " in line] == []
+    assert len([line for line in outage.splitlines() if " WARNING " in line]) >= 1
+    assert len([line for line in bad_gateway.splitlines() if " WARNING " in line]) == 3
+    assert replies(user, HELP) == 2
