@@ -95,7 +95,27 @@ async def test_text_length_limit(bot: Bot, server: FakeTelegramServer) -> None:
         await bot.send_message(user.id, "  ")
 
 
-@pytest.mark.parametrize("text", ["1 < 2", "AT&T", "<b>open", "<b>x</i>", "<div>x</div>", "<span>x</span>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 < 2",
+        "AT&T",
+        "Tom &am",  # an entity cut off
+        "&#;",
+        "&#xZZ;",
+        "&bogus;",
+        "<b>open",
+        "<i><b>open</b>",
+        "<b",
+        "x </b",
+        "</b>",
+        "<b>x</i>",
+        "<div>x</div>",
+        "<br>",
+        "<span>x</span>",
+        "<b/>",
+    ],
+)
 async def test_bad_html_is_rejected(bot: Bot, server: FakeTelegramServer, text: str) -> None:
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(server.user().id, text, parse_mode="HTML")
@@ -113,13 +133,27 @@ async def test_good_html_entities(bot: Bot, server: FakeTelegramServer) -> None:
     assert sent.parse_entity(link) == "l"  # offsets are UTF-16 code units, as in Telegram
 
 
-async def test_callback_data_limit(bot: Bot, server: FakeTelegramServer) -> None:
-    user = server.user()
-    ok = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="x" * 64)]])
-    await bot.send_message(user.id, "fine", reply_markup=ok)
-    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="x" * 65)]])
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [("x" * 64, True), ("é" * 32, True), ("x" * 65, False), ("é" * 33, False), ("", False)],
+    ids=["64-bytes", "64-bytes-in-32-chars", "65-bytes", "66-bytes-in-33-chars", "empty"],
+)
+async def test_callback_data_is_1_to_64_bytes(
+    bot: Bot, server: FakeTelegramServer, data: str, ok: bool
+) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data=data)]])
+    if ok:
+        await bot.send_message(server.user().id, "fine", reply_markup=markup)
+        return
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
-        await bot.send_message(user.id, "too long", reply_markup=too_long)
+        await bot.send_message(server.user().id, "refused", reply_markup=markup)
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_inline_button_text_must_not_be_empty(bot: Bot, server: FakeTelegramServer, text: str) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data="x")]])
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_TEXT_EMPTY"):
+        await bot.send_message(server.user().id, "refused", reply_markup=markup)
 
 
 async def test_unknown_method_and_wrong_token(bot: Bot, server: FakeTelegramServer) -> None:
@@ -454,3 +488,100 @@ async def test_application_polling_echo_and_button(server: FakeTelegramServer) -
             await app.updater.stop()
             await app.stop()
     assert server.api.pending_updates() == []  # the updater confirmed everything on shutdown
+
+
+# ---- as strict as Telegram ------------------------------------------------------------------------
+
+NOT_MODIFIED = r"(?i)message is not modified"
+TOO_OLD = r"(?i)query is too old and response timeout expired or query ID is invalid"
+
+
+async def test_edit_text_compares_the_rendered_text_entities_and_keyboard(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "<b>v1</b>", parse_mode="HTML", reply_markup=KEYBOARD)
+    for same in ("<strong>v1</strong>", " <b>v1</b>\n"):  # other HTML, same text and entities
+        with pytest.raises(BadRequest, match=NOT_MODIFIED):
+            await bot.edit_message_text(
+                same, user.id, sent.message_id, parse_mode="HTML", reply_markup=KEYBOARD
+            )
+    plain = await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD)
+    assert plain.text == "v1" and not plain.entities  # only the bold went: a change
+    without_keyboard = await bot.edit_message_text("v1", user.id, sent.message_id)
+    assert without_keyboard.reply_markup is None  # only the keyboard went: a change
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_text("v1", user.id, sent.message_id)
+
+
+async def test_edit_caption_compares_the_rendered_caption_and_entities(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    sent = await bot.send_photo(user.id, TINY_PNG, caption="<i>c</i>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="<em>c</em>", parse_mode="HTML")
+    plain = await bot.edit_message_caption(user.id, sent.message_id, caption="c")  # the italics go
+    assert plain.caption == "c" and not plain.caption_entities
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="c")
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="c" * 1025)
+
+
+async def test_edit_reply_markup_compares_the_inline_keyboard(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "pick", reply_markup=KEYBOARD)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=KEYBOARD)
+    await bot.edit_message_reply_markup(user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id)
+
+
+async def test_a_reply_keyboard_is_nothing_an_edit_can_change(bot: Bot, server: FakeTelegramServer) -> None:
+    """A message sent with a reply keyboard has no inline keyboard: an edit without one changes nothing."""
+    user = server.user()
+    sent = await bot.send_message(user.id, "pick", reply_markup=ReplyKeyboardMarkup([["A", "B"]]))
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_text("pick", user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id)
+    await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=KEYBOARD)
+
+
+async def test_message_text_is_1_to_4096_characters_after_parsing(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    await bot.send_message(user.id, "😀" * 4096)  # characters, not UTF-16 units or bytes
+    sent = await bot.send_message(user.id, "start")
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.edit_message_text("x" * 4097, user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(user.id, "<b> </b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.edit_message_text("<i></i>", user.id, sent.message_id, parse_mode="HTML")
+
+
+async def test_answer_callback_query_like_telegram(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
+    query = await user.press(sent, "Yes")
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query.id, text="x" * 201)
+    assert await bot.answer_callback_query(query.id, text="x" * 200)
+    with pytest.raises(BadRequest, match=TOO_OLD):  # answered already
+        await bot.answer_callback_query(query.id)
+    with pytest.raises(BadRequest, match=TOO_OLD):  # never asked
+        await bot.answer_callback_query("123456")
+
+
+async def test_a_callback_query_answered_too_late_is_refused(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
+    server.api.callback_query_timeout = 0.0  # every answer comes too late
+    query = await user.press(sent, "Yes")
+    with pytest.raises(BadRequest, match=TOO_OLD):
+        await bot.answer_callback_query(query.id)
+    assert server.api.callback_answer(query.id) is None

@@ -50,7 +50,14 @@ from tests.fakeapi.builders import (
     user_dict,
     utc_datetime,
 )
-from tests.fakeapi.constants import DEFAULT_TOKEN, JSON, MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, MAX_UPLOAD_BYTES
+from tests.fakeapi.constants import (
+    DEFAULT_CALLBACK_QUERY_TIMEOUT,
+    DEFAULT_TOKEN,
+    JSON,
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_UPLOAD_BYTES,
+)
 from tests.fakeapi.errors import (
     DEFAULT_DESCRIPTIONS,
     Fault,
@@ -95,8 +102,11 @@ class FakeBotAPI:
         bot_first_name: str = "Fake Test Bot",
         strict_ampersand: bool = True,
         strict_chats: bool = False,
+        callback_query_timeout: float = DEFAULT_CALLBACK_QUERY_TIMEOUT,
     ) -> None:
         self.token = token
+        #: Seconds after a button press in which answerCallbackQuery still succeeds.
+        self.callback_query_timeout = callback_query_timeout
         self.strict_chats = strict_chats
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
@@ -126,6 +136,7 @@ class FakeBotAPI:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._menu_buttons: dict[int | None, JSON] = {}
         self._callback_queries: dict[str, JSON | None] = {}
+        self._query_times: dict[str, float] = {}  # query id -> time.monotonic() of the press
         self._query_ids = itertools.count(1)
         self._user_ids = itertools.count(10_001)
         self._group_ids = itertools.count(1)
@@ -533,6 +544,7 @@ class FakeBotAPI:
                 query_id=query_id, from_user=from_user, message=stored.message, data=data
             )
             self._callback_queries[query_id] = None
+            self._query_times[query_id] = time.monotonic()
             if queue:
                 self.add_update("callback_query", query)
             return query

@@ -15,3 +15,5 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_READ_TIMEOUT = 5.0
+#: Telegram does not document how long a callback query stays answerable; it is seconds, not minutes.
+DEFAULT_CALLBACK_QUERY_TIMEOUT = 15.0

@@ -112,16 +112,7 @@ def _edit_message_text(api: FakeBotAPI, params: JSON, files: dict[str, UploadedF
     parsed = api._parse_text(params.get("text"), params.get("parse_mode"), params.get("entities"))
     # Like Telegram: editing the text without reply_markup removes the inline keyboard.
     markup = validate_reply_markup(params.get("reply_markup"))
-    old = stored.message
-    if (
-        parsed.text == old.get("text")
-        and parsed.entities == old.get("entities", [])
-        and markup == stored.markup
-    ):
-        raise bad_request(
-            "message is not modified: specified new message content and reply markup are exactly the same "
-            "as a current content and reply markup of the message"
-        )
+    _refuse_unchanged(stored, markup, text=parsed.text, entities=parsed.entities)
     return _apply_edit(
         api, "editMessageText", stored, params, markup, text=parsed.text, entities=parsed.entities
     )
@@ -133,11 +124,7 @@ def _edit_message_caption(api: FakeBotAPI, params: JSON, files: dict[str, Upload
         params.get("caption"), params.get("parse_mode"), params.get("caption_entities"), caption=True
     )
     markup = validate_reply_markup(params.get("reply_markup"))
-    old = stored.message
-    if parsed.text == old.get("caption", "") and markup == stored.markup:
-        raise bad_request(
-            "message is not modified: specified new message content and reply markup are exactly the same"
-        )
+    _refuse_unchanged(stored, markup, caption=parsed.text, caption_entities=parsed.entities)
     return _apply_edit(
         api,
         "editMessageCaption",
@@ -154,12 +141,28 @@ def _edit_message_reply_markup(api: FakeBotAPI, params: JSON, files: dict[str, U
     markup = validate_reply_markup(params.get("reply_markup"))
     if markup is not None and "inline_keyboard" not in markup:
         raise bad_request("reply markup must be an inline keyboard")
-    if markup == stored.markup or (markup is None and not stored.markup):
+    _refuse_unchanged(stored, markup)
+    return _apply_edit(api, "editMessageReplyMarkup", stored, params, markup)
+
+
+def _inline_keyboard(markup: JSON | None) -> list[Any]:
+    """What an edit can change of a message's markup: its inline keyboard (reply keyboards are not
+    part of the message once sent)."""
+    return list(markup.get("inline_keyboard") or []) if markup else []
+
+
+def _refuse_unchanged(stored: StoredMessage, markup: JSON | None, **content: Any) -> None:
+    """400 "message is not modified" when the rendered content (text or caption, as parsed, and
+    its entities) and the inline keyboard would stay exactly as they are."""
+    old = stored.message
+    same_content = all(
+        (old.get(key) or ("" if isinstance(value, str) else [])) == value for key, value in content.items()
+    )
+    if same_content and _inline_keyboard(markup) == _inline_keyboard(stored.markup):
         raise bad_request(
             "message is not modified: specified new message content and reply markup are exactly the same "
             "as a current content and reply markup of the message"
         )
-    return _apply_edit(api, "editMessageReplyMarkup", stored, params, markup)
 
 
 def _apply_edit(
@@ -187,7 +190,12 @@ def _delete_message(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile
 
 def _answer_callback_query(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]) -> bool:
     query_id = str(require(params, "callback_query_id"))
-    if query_id not in api._callback_queries or api._callback_queries[query_id] is not None:
+    asked = api._query_times.get(query_id)
+    if (
+        asked is None
+        or api._callback_queries[query_id] is not None
+        or time.monotonic() - asked > api.callback_query_timeout
+    ):
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     if len(params.get("text") or "") > MAX_CALLBACK_ANSWER_LENGTH:
         raise bad_request("MESSAGE_TOO_LONG")
