@@ -14,14 +14,15 @@ import pytest
 
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.user import FakeUser
 
 pytestmark = pytest.mark.e2e
 
 HELP = "What I can do"
 
 
-def replies(user: object, marker: str) -> int:
-    return sum(1 for m in user.all_messages() if marker in m.content)  # type: ignore[attr-defined]
+def replies(user: FakeUser, marker: str) -> int:
+    return sum(1 for m in user.all_messages() if marker in m.content)
 
 
 async def test_429_is_waited_out_and_others_are_still_served(

@@ -6,15 +6,18 @@ import asyncio
 import datetime as dtm
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import TypeVar
 
 import httpx
 import pytest
 from telegram import (
     Bot,
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -41,6 +44,24 @@ from tests.fakeapi.builders import TINY_PNG
 from tests.fakeapi.server import FakeTelegramServer, parse_multipart
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
+T = TypeVar("T")
+
+
+def some(value: T | None) -> T:
+    """``value``, which the test knows is there."""
+    assert value is not None
+    return value
+
+
+def message(update: Update) -> Message:
+    """The message an update carries (the test knows it has one)."""
+    return some(update.effective_message)
+
+
+def as_message(result: Message | bool) -> Message:
+    """An edit's result: the edited message (``True`` is only for inline messages)."""
+    assert isinstance(result, Message)
+    return result
 
 
 @pytest.fixture
@@ -237,8 +258,8 @@ async def test_long_poll_returns_when_update_arrives(bot: Bot, server: FakeTeleg
     await user.send("hello")
     updates = await asyncio.wait_for(poll, timeout=3)
     assert time.monotonic() - start < 2
-    assert [u.message.text for u in updates] == ["hello"]
-    assert updates[0].message.from_user.first_name == "Alice"
+    assert [message(u).text for u in updates] == ["hello"]
+    assert some(message(updates[0]).from_user).first_name == "Alice"
 
 
 async def test_long_poll_times_out_empty(bot: Bot) -> None:
@@ -267,12 +288,12 @@ async def test_offset_confirms_updates_and_updates_survive_restart(
     for text in ("one", "/start", "three"):
         await user.send(text)
     first = await bot.get_updates(limit=2)
-    assert [u.message.text for u in first] == ["one", "/start"]
-    assert first[1].message.entities[0].type == "bot_command"
+    assert [message(u).text for u in first] == ["one", "/start"]
+    assert message(first[1]).entities[0].type == "bot_command"
     # A new bot "process" sees everything not confirmed yet.
     async with server.bot() as restarted:
         again = await restarted.get_updates(offset=first[-1].update_id + 1)
-        assert [u.message.text for u in again] == ["three"]
+        assert [message(u).text for u in again] == ["three"]
         assert await restarted.get_updates(offset=again[-1].update_id + 1) == ()
     assert server.api.pending_updates() == []
 
@@ -283,7 +304,7 @@ async def test_allowed_updates_and_concurrent_poll_conflict(bot: Bot, server: Fa
     sent = await bot.send_message(user.id, "pick", reply_markup=KEYBOARD)
     await user.press(sent.message_id, "Yes")
     updates = await bot.get_updates(allowed_updates=["callback_query"])
-    assert [u.callback_query.data for u in updates] == ["yes"]
+    assert [some(u.callback_query).data for u in updates] == ["yes"]
 
     # A second bot instance polling while the first one waits: the older poll gets 409.
     first = asyncio.create_task(bot.get_updates(offset=updates[-1].update_id + 1, timeout=5))
@@ -308,14 +329,14 @@ async def test_user_actions_produce_updates(bot: Bot, server: FakeTelegramServer
     await channel.post("breaking")
 
     updates = await bot.get_updates()
-    kinds = [u.effective_message for u in updates]
+    kinds = [message(u) for u in updates]
     assert updates[1].edited_message is not None
     assert updates[1].edited_message.text == "fixed"
-    assert kinds[2].location.latitude == pytest.approx(48.1)
-    assert kinds[3].sticker.emoji == "👍"
+    assert some(kinds[2].location).latitude == pytest.approx(48.1)
+    assert some(kinds[3].sticker).emoji == "👍"
     assert kinds[4].caption == "pic"
     assert kinds[6].chat.type == "supergroup"
-    assert kinds[6].from_user.language_code == "de"
+    assert some(kinds[6].from_user).language_code == "de"
     assert updates[7].channel_post is not None
     assert updates[7].channel_post.chat.title == "News"
     # The bot can download what the user sent.
@@ -335,15 +356,16 @@ async def test_document_upload_get_file_download(bot: Bot, server: FakeTelegramS
     sent = await bot.send_document(
         user.id, payload, filename="report.bin", caption="<i>r</i>", parse_mode="HTML"
     )
-    assert sent.document.file_name == "report.bin"
+    document = some(sent.document)
+    assert document.file_name == "report.bin"
     assert sent.caption == "r"
     assert server.calls("sendDocument")[0].files["document"].content == payload
-    file = await bot.get_file(sent.document.file_id)
-    assert file.file_path.startswith(server.base_file_url)
+    file = await bot.get_file(document.file_id)
+    assert some(file.file_path).startswith(server.base_file_url)
     assert bytes(await file.download_as_bytearray()) == payload
     # Resending by file_id reuses the stored file.
-    again = await bot.send_document(user.id, sent.document.file_id)
-    assert again.document.file_id == sent.document.file_id
+    again = await bot.send_document(user.id, document.file_id)
+    assert some(again.document).file_id == document.file_id
     photo = await bot.send_photo(user.id, TINY_PNG)
     assert len(photo.photo) == 2
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
@@ -374,7 +396,7 @@ async def test_edits_and_deletes(bot: Bot, server: FakeTelegramServer) -> None:
     sent = await bot.send_message(user.id, "v1", reply_markup=KEYBOARD)
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD)
-    edited = await bot.edit_message_text("v2", user.id, sent.message_id)
+    edited = as_message(await bot.edit_message_text("v2", user.id, sent.message_id))
     assert edited.text == "v2"
     assert edited.reply_markup is None  # editing text without reply_markup drops the keyboard
     new = await user.next_message(timeout=1)
@@ -398,8 +420,8 @@ async def test_reply_keyboard_location_button_and_timeout_dump(bot: Bot, server:
     await user.press(prompt, "Share location")
     await user.press(None, "Skip")
     updates = await bot.get_updates()
-    assert updates[0].message.location.longitude == pytest.approx(2.5)
-    assert updates[1].message.text == "Skip"
+    assert some(message(updates[0]).location).longitude == pytest.approx(2.5)
+    assert message(updates[1]).text == "Skip"
 
     with pytest.raises(BadRequest):
         await bot.send_message(user.id, "<b>oops", parse_mode="HTML")
@@ -481,6 +503,7 @@ async def test_application_polling_echo_and_button(server: FakeTelegramServer) -
             menu = await user.next_message(timeout=5)
             assert menu.buttons == [["Yes"]]
             query = await user.press(menu, "Yes")
+            assert isinstance(query, CallbackQuery)
             assert (await user.callback_answer(query, timeout=5))["text"] == "Noted"
             edited = await user.next_message(timeout=5)
             assert (edited.edited, edited.text, edited.buttons) == (True, "You chose yes", [])
@@ -506,9 +529,9 @@ async def test_edit_text_compares_the_rendered_text_entities_and_keyboard(
             await bot.edit_message_text(
                 same, user.id, sent.message_id, parse_mode="HTML", reply_markup=KEYBOARD
             )
-    plain = await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD)
+    plain = as_message(await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD))
     assert plain.text == "v1" and not plain.entities  # only the bold went: a change
-    without_keyboard = await bot.edit_message_text("v1", user.id, sent.message_id)
+    without_keyboard = as_message(await bot.edit_message_text("v1", user.id, sent.message_id))
     assert without_keyboard.reply_markup is None  # only the keyboard went: a change
     with pytest.raises(BadRequest, match=NOT_MODIFIED):
         await bot.edit_message_text("v1", user.id, sent.message_id)
@@ -521,7 +544,7 @@ async def test_edit_caption_compares_the_rendered_caption_and_entities(
     sent = await bot.send_photo(user.id, TINY_PNG, caption="<i>c</i>", parse_mode="HTML")
     with pytest.raises(BadRequest, match=NOT_MODIFIED):
         await bot.edit_message_caption(user.id, sent.message_id, caption="<em>c</em>", parse_mode="HTML")
-    plain = await bot.edit_message_caption(user.id, sent.message_id, caption="c")  # the italics go
+    plain = as_message(await bot.edit_message_caption(user.id, sent.message_id, caption="c"))  # no italics
     assert plain.caption == "c" and not plain.caption_entities
     with pytest.raises(BadRequest, match=NOT_MODIFIED):
         await bot.edit_message_caption(user.id, sent.message_id, caption="c")
@@ -568,6 +591,7 @@ async def test_answer_callback_query_like_telegram(bot: Bot, server: FakeTelegra
     user = server.user()
     sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
     query = await user.press(sent, "Yes")
+    assert isinstance(query, CallbackQuery)
     with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
         await bot.answer_callback_query(query.id, text="x" * 201)
     assert await bot.answer_callback_query(query.id, text="x" * 200)
@@ -582,6 +606,7 @@ async def test_a_callback_query_answered_too_late_is_refused(bot: Bot, server: F
     sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
     server.api.callback_query_timeout = 0.0  # every answer comes too late
     query = await user.press(sent, "Yes")
+    assert isinstance(query, CallbackQuery)
     with pytest.raises(BadRequest, match=TOO_OLD):
         await bot.answer_callback_query(query.id)
     assert server.api.callback_answer(query.id) is None

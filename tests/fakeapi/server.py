@@ -151,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -185,7 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if path.startswith("/file/bot"):
             token, _, target = path.removeprefix("/file/bot").partition("/")
-            method, params, files = DOWNLOAD_METHOD, {"file_path": target}, {}
+            method = DOWNLOAD_METHOD
+            params: JSON = {"file_path": target}
+            files: dict[str, UploadedFile] = {}
         elif path.startswith("/bot"):
             token, _, method = path.removeprefix("/bot").partition("/")
             try:

@@ -276,9 +276,9 @@ class FakeUser(ChatView):
 
     def _find_button_owner(self, message: MessageRef | None, button_text: str) -> tuple[JSON, int]:
         if message is None:
-            for snapshot, stored in reversed(self.api.current_bot_messages(self.chat_id)):
-                if not stored.deleted and stored.markup and find_button(stored.markup, button_text):
-                    return stored.markup, snapshot.message_id
+            for snapshot, current in reversed(self.api.current_bot_messages(self.chat_id)):
+                if not current.deleted and current.markup and find_button(current.markup, button_text):
+                    return current.markup, snapshot.message_id
             raise AssertionError(self._dump(f"no bot message has a button {button_text!r}"))
         message_id = _message_id(message)
         stored = self.api.message(self.chat_id, message_id)
