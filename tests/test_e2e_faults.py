@@ -7,7 +7,6 @@ import asyncio
 import re
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
 from tests.fakeapi.user import FakeUser
+from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,12 +55,12 @@ async def test_5xx_and_dropped_connections_are_retried(server: FakeTelegramServe
         # A send that keeps failing is given up after a bounded number of tries; the bot carries on.
         server.inject_fault("sendMessage", status=500, times=50, chat_id=user.id)
         await user.send("/help")
-        deadline = time.monotonic() + 15
-        while (  # noqa: ASYNC110 - polling what another process did
-            sum(1 for c in server.calls("sendMessage") if c.status == 500) < 4 and time.monotonic() < deadline
-        ):
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
+        await wait_until(
+            lambda: "Could not tell the user about the error" in bot.logs(),
+            "the bot gave up on the reply and on the apology",
+            timeout=20,
+            details=bot.logs,
+        )
         failures = sum(1 for c in server.calls("sendMessage") if c.status == 500)
         assert 4 <= failures <= 12  # 1 + 3 retries for the reply, then one apology attempt, also retried
         server.clear_faults()
@@ -97,13 +97,10 @@ async def test_get_updates_outage_loses_nothing_and_repeats_nothing(
         server.fail_connections("getUpdates", duration=2.0)
         for _ in range(3):
             await user.send("/help")
-        await asyncio.sleep(2.5)
-        for _ in range(5):
-            if replies(user, HELP) >= 4:
-                break
-            await asyncio.sleep(1)
+        for _ in range(3):
+            await user.wait_for(lambda m: HELP in m.content, timeout=20)
         await bot.settle(timeout=20)
-        await asyncio.sleep(0.5)
+        await user.assert_no_message(within=0.5)  # nothing processed twice
         assert replies(user, HELP) == 4  # every update processed exactly once
         assert bot.proc is not None and bot.proc.poll() is None
 
@@ -146,15 +143,6 @@ async def test_unwritable_storage_is_reported_and_others_are_served(
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 
 
-async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Poll what another process did until ``condition`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting until {what}")
-        await asyncio.sleep(0.05)
-
-
 def failed_polls(server: FakeTelegramServer, status: int) -> int:
     return sum(1 for call in server.calls("getUpdates") if call.status == status)
 
@@ -172,7 +160,9 @@ async def test_routine_polling_failures_are_one_warning_line_each(
 
         outage_start = len(bot.logs())
         server.stop()  # every poll is refused until the server is back
-        await wait_until(lambda: len(bot.logs()) > outage_start, "the bot noticed the outage")
+        await wait_until(
+            lambda: len(bot.logs()) > outage_start, "the bot noticed the outage", details=bot.logs
+        )
         await asyncio.sleep(1.0)  # the outage lasts a little longer: the bot retries into it
         polls_before = len(server.calls("getUpdates"))
         server.start()

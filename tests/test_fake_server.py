@@ -42,6 +42,7 @@ from telegram.ext import (
 
 from tests.fakeapi.builders import TINY_PNG
 from tests.fakeapi.server import FakeTelegramServer, parse_multipart
+from tests.fakeapi.waiting import wait_until
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
 T = TypeVar("T")
@@ -253,7 +254,7 @@ async def test_long_poll_returns_when_update_arrives(bot: Bot, server: FakeTeleg
     user = server.user(first_name="Alice")
     start = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     assert not poll.done()
     await user.send("hello")
     updates = await asyncio.wait_for(poll, timeout=3)
@@ -270,7 +271,7 @@ async def test_long_poll_times_out_empty(bot: Bot) -> None:
 
 async def test_stop_releases_long_poll_and_restart_is_an_outage(bot: Bot, server: FakeTelegramServer) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     start = time.monotonic()
     await asyncio.to_thread(server.stop)
     assert await asyncio.wait_for(poll, timeout=2) == ()
@@ -308,7 +309,7 @@ async def test_allowed_updates_and_concurrent_poll_conflict(bot: Bot, server: Fa
 
     # A second bot instance polling while the first one waits: the older poll gets 409.
     first = asyncio.create_task(bot.get_updates(offset=updates[-1].update_id + 1, timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     async with server.bot() as second:
         assert await second.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):

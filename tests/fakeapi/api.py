@@ -126,6 +126,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1)
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
+        self._waiting_polls = 0
         self._chats: dict[int, JSON] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._messages: dict[tuple[int, int], StoredMessage] = {}
@@ -395,6 +396,12 @@ class FakeBotAPI:
         with self._cond:
             return list(self._updates)
 
+    @property
+    def waiting_polls(self) -> int:
+        """How many long polls (getUpdates over HTTP) are waiting for an update right now."""
+        with self._cond:
+            return self._waiting_polls
+
     def has_updates(self, offset: int | None = None) -> bool:
         """Whether getUpdates with this offset would return something now."""
         with self._cond:
@@ -440,7 +447,11 @@ class FakeBotAPI:
                     return []
                 if generation != self._poll_generation:
                     raise TelegramAPIError(409, DEFAULT_DESCRIPTIONS[409])
-                self._cond.wait(remaining)
+                self._waiting_polls += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting_polls -= 1
                 self._updates = [u for u in self._updates if self._allowed(u)]
 
     # ---- chats, users, incoming messages -----------------------------------------------
