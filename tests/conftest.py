@@ -18,7 +18,7 @@ from bot.storage import Repository
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.auxil.offline import RecordingRequest
-from tests.fakeapi.responses import DEFAULT_TOKEN
+from tests.fakeapi.constants import DEFAULT_TOKEN
 from tests.fakeapi.server import FakeTelegramServer
 from tests.fakeapi.user import FakeUser
 

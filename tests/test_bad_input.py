@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.models import Profile
 from tests.conftest import Harness
-from tests.fakeapi.responses import channel_chat, group_chat
+from tests.fakeapi.builders import channel_chat, group_chat
 from tests.fakeapi.user import FakeChannel, FakeUser
 
 Step = Callable[[Harness, FakeUser], Awaitable[Any]]

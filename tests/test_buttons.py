@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
 from bot.handlers import callbacks
 from bot.storage.memory import InMemoryRepository
@@ -52,7 +53,7 @@ def answers(h: Harness) -> list[str | None]:
 def data_of(message: Any, contains: str) -> str:
     """The callback data of the button on `message` whose text contains `contains`."""
     rows = (message.markup or {}).get("inline_keyboard", [])
-    return next(b["callback_data"] for row in rows for b in row if contains in b["text"])
+    return str(next(b["callback_data"] for row in rows for b in row if contains in b["text"]))
 
 
 def all_data(user: FakeUser) -> set[str]:
@@ -287,6 +288,7 @@ async def test_the_writing_timer_never_overwrites_the_last_message(
 
 async def test_one_persons_queue_does_not_hold_up_others(harness: Harness) -> None:
     processor = harness.app.update_processor
+    assert isinstance(processor, PerUserUpdateProcessor)
     busy, other = harness.user(1), harness.user(2)
     release = asyncio.Event()
     done: list[int] = []

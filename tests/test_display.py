@@ -14,7 +14,8 @@ from bot.domain.models import Entry, Profile
 from bot.handlers import recap
 from bot.texts import t
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.responses import MAX_TEXT_LENGTH, utf16_len
+from tests.fakeapi.builders import utf16_len
+from tests.fakeapi.constants import MAX_TEXT_LENGTH
 from tests.fakeapi.user import FakeUser
 
 TODAY = date(2026, 11, 28)  # a Saturday
@@ -85,7 +86,7 @@ def every_choice() -> list[tuple[str, str, Option]]:
             options = list(step.options)
             if step.options_by is not None:
                 options += [o for group in step.options_by[1].values() for o in group]
-            found += [(flow.kind, step.key, option) for option in options]
+            found += [(str(flow.kind), step.key, option) for option in options]
     return found
 
 

@@ -4,6 +4,7 @@ and a Bot API outage, losing no update and answering none twice."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -12,14 +13,16 @@ import pytest
 
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.user import FakeUser
+from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 HELP = "What I can do"
 
 
-def replies(user: object, marker: str) -> int:
-    return sum(1 for m in user.all_messages() if marker in m.content)  # type: ignore[attr-defined]
+def replies(user: FakeUser, marker: str) -> int:
+    return sum(1 for m in user.all_messages() if marker in m.content)
 
 
 async def test_429_is_waited_out_and_others_are_still_served(
@@ -52,12 +55,12 @@ async def test_5xx_and_dropped_connections_are_retried(server: FakeTelegramServe
         # A send that keeps failing is given up after a bounded number of tries; the bot carries on.
         server.inject_fault("sendMessage", status=500, times=50, chat_id=user.id)
         await user.send("/help")
-        deadline = time.monotonic() + 15
-        while (  # noqa: ASYNC110 - polling what another process did
-            sum(1 for c in server.calls("sendMessage") if c.status == 500) < 4 and time.monotonic() < deadline
-        ):
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
+        await wait_until(
+            lambda: "Could not tell the user about the error" in bot.logs(),
+            "the bot gave up on the reply and on the apology",
+            timeout=20,
+            details=bot.logs,
+        )
         failures = sum(1 for c in server.calls("sendMessage") if c.status == 500)
         assert 4 <= failures <= 12  # 1 + 3 retries for the reply, then one apology attempt, also retried
         server.clear_faults()
@@ -94,13 +97,10 @@ async def test_get_updates_outage_loses_nothing_and_repeats_nothing(
         server.fail_connections("getUpdates", duration=2.0)
         for _ in range(3):
             await user.send("/help")
-        await asyncio.sleep(2.5)
-        for _ in range(5):
-            if replies(user, HELP) >= 4:
-                break
-            await asyncio.sleep(1)
+        for _ in range(3):
+            await user.wait_for(lambda m: HELP in m.content, timeout=20)
         await bot.settle(timeout=20)
-        await asyncio.sleep(0.5)
+        await user.assert_no_message(within=0.5)  # nothing processed twice
         assert replies(user, HELP) == 4  # every update processed exactly once
         assert bot.proc is not None and bot.proc.poll() is None
 
@@ -138,3 +138,50 @@ async def test_unwritable_storage_is_reported_and_others_are_served(
         await unlucky.send("glad")
         await unlucky.wait_for(lambda m: "How strong is it?" in m.content, timeout=15)
         await bot.settle()
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
+
+def failed_polls(server: FakeTelegramServer, status: int) -> int:
+    return sum(1 for call in server.calls("getUpdates") if call.status == status)
+
+
+async def test_routine_polling_failures_are_one_warning_line_each(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """A Bot API outage (connection refused) and getUpdates 502s are routine: one WARNING line per
+    failed poll, no ERROR and no stack dump, and the bot serves again as soon as Telegram does."""
+    user = server.user(7008, "Hal")
+    async with BotProcess(server, tmp_path) as bot:
+        await user.send("/help")
+        await user.wait_for(lambda m: HELP in m.content)
+        await bot.settle()
+
+        outage_start = len(bot.logs())
+        server.stop()  # every poll is refused until the server is back
+        await wait_until(
+            lambda: len(bot.logs()) > outage_start, "the bot noticed the outage", details=bot.logs
+        )
+        await asyncio.sleep(1.0)  # the outage lasts a little longer: the bot retries into it
+        polls_before = len(server.calls("getUpdates"))
+        server.start()
+        await wait_until(lambda: len(server.calls("getUpdates")) > polls_before, "the bot polled again")
+
+        bad_gateway_start = len(bot.logs())
+        server.inject_fault("getUpdates", status=502, times=3)
+        await user.send("/help")
+        await wait_until(lambda: failed_polls(server, 502) == 3, "three polls got 502")
+        await user.send("/privacy")
+        await user.wait_for(lambda m: "Your privacy" in m.content, timeout=20)
+        await bot.settle()
+        logs = bot.logs()
+
+    outage, bad_gateway = logs[outage_start:bad_gateway_start], logs[bad_gateway_start:]
+    for phase in (outage, bad_gateway):
+        assert "Traceback" not in phase
+        assert [line for line in phase.splitlines() if not LOG_LINE.match(line)] == []  # no stack dumps
+        assert [line for line in phase.splitlines() if " ERROR " in line or " CRITICAL " in line] == []
+    assert len([line for line in outage.splitlines() if " WARNING " in line]) >= 1
+    assert len([line for line in bad_gateway.splitlines() if " WARNING " in line]) == 3
+    assert replies(user, HELP) == 2

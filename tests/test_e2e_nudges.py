@@ -12,11 +12,13 @@ from bot.domain.models import Profile
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 NUDGE = "Two minutes for your emotion diary"
 MORNING = "A few minutes of morning pages?"
+PLANNED = "Reminders planned for"
 
 
 async def seed(data_dir: Path, *user_ids: int) -> None:
@@ -48,12 +50,16 @@ async def test_nudge_arrives_blocked_user_skipped_restart_does_not_repeat(
         await alice.wait_for(lambda m: MORNING in m.content)  # her second nudge comes too
         await alice.press(nudge, "📓 Start check-in")
         await alice.wait_for(lambda m: "family of feelings" in m.content)
-        await asyncio.sleep(0.6)  # a few more ticks
+        await asyncio.sleep(0.6)  # a few more ticks, in which nothing more may be tried
         assert sends_to(server, blocked.id) == 1  # the evening nudge got 403; no morning one was tried
         await bot.settle()
         bot.kill()
+        planned_before = bot.logs().count(PLANNED)
         await bot.start()
-        await asyncio.sleep(1.5)  # several ticks
+        await wait_until(
+            lambda: bot.logs().count(PLANNED) > planned_before, "the restarted bot planned nudges"
+        )
+        await asyncio.sleep(1.0)  # five ticks, in which nothing may be sent again
         assert sum(1 for m in alice.all_messages() if NUDGE in m.content) == 1
         assert sum(1 for m in alice.all_messages() if MORNING in m.content) == 1
         assert sends_to(server, blocked.id) == 1

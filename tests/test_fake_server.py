@@ -6,15 +6,18 @@ import asyncio
 import datetime as dtm
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import TypeVar
 
 import httpx
 import pytest
 from telegram import (
     Bot,
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -37,10 +40,29 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakeapi.responses import TINY_PNG
+from tests.fakeapi.builders import TINY_PNG
 from tests.fakeapi.server import FakeTelegramServer, parse_multipart
+from tests.fakeapi.waiting import wait_until
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
+T = TypeVar("T")
+
+
+def some(value: T | None) -> T:
+    """``value``, which the test knows is there."""
+    assert value is not None
+    return value
+
+
+def message(update: Update) -> Message:
+    """The message an update carries (the test knows it has one)."""
+    return some(update.effective_message)
+
+
+def as_message(result: Message | bool) -> Message:
+    """An edit's result: the edited message (``True`` is only for inline messages)."""
+    assert isinstance(result, Message)
+    return result
 
 
 @pytest.fixture
@@ -95,7 +117,27 @@ async def test_text_length_limit(bot: Bot, server: FakeTelegramServer) -> None:
         await bot.send_message(user.id, "  ")
 
 
-@pytest.mark.parametrize("text", ["1 < 2", "AT&T", "<b>open", "<b>x</i>", "<div>x</div>", "<span>x</span>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 < 2",
+        "AT&T",
+        "Tom &am",  # an entity cut off
+        "&#;",
+        "&#xZZ;",
+        "&bogus;",
+        "<b>open",
+        "<i><b>open</b>",
+        "<b",
+        "x </b",
+        "</b>",
+        "<b>x</i>",
+        "<div>x</div>",
+        "<br>",
+        "<span>x</span>",
+        "<b/>",
+    ],
+)
 async def test_bad_html_is_rejected(bot: Bot, server: FakeTelegramServer, text: str) -> None:
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(server.user().id, text, parse_mode="HTML")
@@ -113,13 +155,27 @@ async def test_good_html_entities(bot: Bot, server: FakeTelegramServer) -> None:
     assert sent.parse_entity(link) == "l"  # offsets are UTF-16 code units, as in Telegram
 
 
-async def test_callback_data_limit(bot: Bot, server: FakeTelegramServer) -> None:
-    user = server.user()
-    ok = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="x" * 64)]])
-    await bot.send_message(user.id, "fine", reply_markup=ok)
-    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="x" * 65)]])
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [("x" * 64, True), ("é" * 32, True), ("x" * 65, False), ("é" * 33, False), ("", False)],
+    ids=["64-bytes", "64-bytes-in-32-chars", "65-bytes", "66-bytes-in-33-chars", "empty"],
+)
+async def test_callback_data_is_1_to_64_bytes(
+    bot: Bot, server: FakeTelegramServer, data: str, ok: bool
+) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data=data)]])
+    if ok:
+        await bot.send_message(server.user().id, "fine", reply_markup=markup)
+        return
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
-        await bot.send_message(user.id, "too long", reply_markup=too_long)
+        await bot.send_message(server.user().id, "refused", reply_markup=markup)
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_inline_button_text_must_not_be_empty(bot: Bot, server: FakeTelegramServer, text: str) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data="x")]])
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_TEXT_EMPTY"):
+        await bot.send_message(server.user().id, "refused", reply_markup=markup)
 
 
 async def test_unknown_method_and_wrong_token(bot: Bot, server: FakeTelegramServer) -> None:
@@ -198,13 +254,13 @@ async def test_long_poll_returns_when_update_arrives(bot: Bot, server: FakeTeleg
     user = server.user(first_name="Alice")
     start = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     assert not poll.done()
     await user.send("hello")
     updates = await asyncio.wait_for(poll, timeout=3)
     assert time.monotonic() - start < 2
-    assert [u.message.text for u in updates] == ["hello"]
-    assert updates[0].message.from_user.first_name == "Alice"
+    assert [message(u).text for u in updates] == ["hello"]
+    assert some(message(updates[0]).from_user).first_name == "Alice"
 
 
 async def test_long_poll_times_out_empty(bot: Bot) -> None:
@@ -215,7 +271,7 @@ async def test_long_poll_times_out_empty(bot: Bot) -> None:
 
 async def test_stop_releases_long_poll_and_restart_is_an_outage(bot: Bot, server: FakeTelegramServer) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     start = time.monotonic()
     await asyncio.to_thread(server.stop)
     assert await asyncio.wait_for(poll, timeout=2) == ()
@@ -233,12 +289,12 @@ async def test_offset_confirms_updates_and_updates_survive_restart(
     for text in ("one", "/start", "three"):
         await user.send(text)
     first = await bot.get_updates(limit=2)
-    assert [u.message.text for u in first] == ["one", "/start"]
-    assert first[1].message.entities[0].type == "bot_command"
+    assert [message(u).text for u in first] == ["one", "/start"]
+    assert message(first[1]).entities[0].type == "bot_command"
     # A new bot "process" sees everything not confirmed yet.
     async with server.bot() as restarted:
         again = await restarted.get_updates(offset=first[-1].update_id + 1)
-        assert [u.message.text for u in again] == ["three"]
+        assert [message(u).text for u in again] == ["three"]
         assert await restarted.get_updates(offset=again[-1].update_id + 1) == ()
     assert server.api.pending_updates() == []
 
@@ -249,11 +305,11 @@ async def test_allowed_updates_and_concurrent_poll_conflict(bot: Bot, server: Fa
     sent = await bot.send_message(user.id, "pick", reply_markup=KEYBOARD)
     await user.press(sent.message_id, "Yes")
     updates = await bot.get_updates(allowed_updates=["callback_query"])
-    assert [u.callback_query.data for u in updates] == ["yes"]
+    assert [some(u.callback_query).data for u in updates] == ["yes"]
 
     # A second bot instance polling while the first one waits: the older poll gets 409.
     first = asyncio.create_task(bot.get_updates(offset=updates[-1].update_id + 1, timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: server.api.waiting_polls == 1, "the long poll waits at the server")
     async with server.bot() as second:
         assert await second.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
@@ -274,14 +330,14 @@ async def test_user_actions_produce_updates(bot: Bot, server: FakeTelegramServer
     await channel.post("breaking")
 
     updates = await bot.get_updates()
-    kinds = [u.effective_message for u in updates]
+    kinds = [message(u) for u in updates]
     assert updates[1].edited_message is not None
     assert updates[1].edited_message.text == "fixed"
-    assert kinds[2].location.latitude == pytest.approx(48.1)
-    assert kinds[3].sticker.emoji == "👍"
+    assert some(kinds[2].location).latitude == pytest.approx(48.1)
+    assert some(kinds[3].sticker).emoji == "👍"
     assert kinds[4].caption == "pic"
     assert kinds[6].chat.type == "supergroup"
-    assert kinds[6].from_user.language_code == "de"
+    assert some(kinds[6].from_user).language_code == "de"
     assert updates[7].channel_post is not None
     assert updates[7].channel_post.chat.title == "News"
     # The bot can download what the user sent.
@@ -301,15 +357,16 @@ async def test_document_upload_get_file_download(bot: Bot, server: FakeTelegramS
     sent = await bot.send_document(
         user.id, payload, filename="report.bin", caption="<i>r</i>", parse_mode="HTML"
     )
-    assert sent.document.file_name == "report.bin"
+    document = some(sent.document)
+    assert document.file_name == "report.bin"
     assert sent.caption == "r"
     assert server.calls("sendDocument")[0].files["document"].content == payload
-    file = await bot.get_file(sent.document.file_id)
-    assert file.file_path.startswith(server.base_file_url)
+    file = await bot.get_file(document.file_id)
+    assert some(file.file_path).startswith(server.base_file_url)
     assert bytes(await file.download_as_bytearray()) == payload
     # Resending by file_id reuses the stored file.
-    again = await bot.send_document(user.id, sent.document.file_id)
-    assert again.document.file_id == sent.document.file_id
+    again = await bot.send_document(user.id, document.file_id)
+    assert some(again.document).file_id == document.file_id
     photo = await bot.send_photo(user.id, TINY_PNG)
     assert len(photo.photo) == 2
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
@@ -340,7 +397,7 @@ async def test_edits_and_deletes(bot: Bot, server: FakeTelegramServer) -> None:
     sent = await bot.send_message(user.id, "v1", reply_markup=KEYBOARD)
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD)
-    edited = await bot.edit_message_text("v2", user.id, sent.message_id)
+    edited = as_message(await bot.edit_message_text("v2", user.id, sent.message_id))
     assert edited.text == "v2"
     assert edited.reply_markup is None  # editing text without reply_markup drops the keyboard
     new = await user.next_message(timeout=1)
@@ -364,8 +421,8 @@ async def test_reply_keyboard_location_button_and_timeout_dump(bot: Bot, server:
     await user.press(prompt, "Share location")
     await user.press(None, "Skip")
     updates = await bot.get_updates()
-    assert updates[0].message.location.longitude == pytest.approx(2.5)
-    assert updates[1].message.text == "Skip"
+    assert some(message(updates[0]).location).longitude == pytest.approx(2.5)
+    assert message(updates[1]).text == "Skip"
 
     with pytest.raises(BadRequest):
         await bot.send_message(user.id, "<b>oops", parse_mode="HTML")
@@ -447,6 +504,7 @@ async def test_application_polling_echo_and_button(server: FakeTelegramServer) -
             menu = await user.next_message(timeout=5)
             assert menu.buttons == [["Yes"]]
             query = await user.press(menu, "Yes")
+            assert isinstance(query, CallbackQuery)
             assert (await user.callback_answer(query, timeout=5))["text"] == "Noted"
             edited = await user.next_message(timeout=5)
             assert (edited.edited, edited.text, edited.buttons) == (True, "You chose yes", [])
@@ -454,3 +512,102 @@ async def test_application_polling_echo_and_button(server: FakeTelegramServer) -
             await app.updater.stop()
             await app.stop()
     assert server.api.pending_updates() == []  # the updater confirmed everything on shutdown
+
+
+# ---- as strict as Telegram ------------------------------------------------------------------------
+
+NOT_MODIFIED = r"(?i)message is not modified"
+TOO_OLD = r"(?i)query is too old and response timeout expired or query ID is invalid"
+
+
+async def test_edit_text_compares_the_rendered_text_entities_and_keyboard(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "<b>v1</b>", parse_mode="HTML", reply_markup=KEYBOARD)
+    for same in ("<strong>v1</strong>", " <b>v1</b>\n"):  # other HTML, same text and entities
+        with pytest.raises(BadRequest, match=NOT_MODIFIED):
+            await bot.edit_message_text(
+                same, user.id, sent.message_id, parse_mode="HTML", reply_markup=KEYBOARD
+            )
+    plain = as_message(await bot.edit_message_text("v1", user.id, sent.message_id, reply_markup=KEYBOARD))
+    assert plain.text == "v1" and not plain.entities  # only the bold went: a change
+    without_keyboard = as_message(await bot.edit_message_text("v1", user.id, sent.message_id))
+    assert without_keyboard.reply_markup is None  # only the keyboard went: a change
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_text("v1", user.id, sent.message_id)
+
+
+async def test_edit_caption_compares_the_rendered_caption_and_entities(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    sent = await bot.send_photo(user.id, TINY_PNG, caption="<i>c</i>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="<em>c</em>", parse_mode="HTML")
+    plain = as_message(await bot.edit_message_caption(user.id, sent.message_id, caption="c"))  # no italics
+    assert plain.caption == "c" and not plain.caption_entities
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="c")
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+        await bot.edit_message_caption(user.id, sent.message_id, caption="c" * 1025)
+
+
+async def test_edit_reply_markup_compares_the_inline_keyboard(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "pick", reply_markup=KEYBOARD)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=KEYBOARD)
+    await bot.edit_message_reply_markup(user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id)
+
+
+async def test_a_reply_keyboard_is_nothing_an_edit_can_change(bot: Bot, server: FakeTelegramServer) -> None:
+    """A message sent with a reply keyboard has no inline keyboard: an edit without one changes nothing."""
+    user = server.user()
+    sent = await bot.send_message(user.id, "pick", reply_markup=ReplyKeyboardMarkup([["A", "B"]]))
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_text("pick", user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=NOT_MODIFIED):
+        await bot.edit_message_reply_markup(user.id, sent.message_id)
+    await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=KEYBOARD)
+
+
+async def test_message_text_is_1_to_4096_characters_after_parsing(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    user = server.user()
+    await bot.send_message(user.id, "😀" * 4096)  # characters, not UTF-16 units or bytes
+    sent = await bot.send_message(user.id, "start")
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.edit_message_text("x" * 4097, user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(user.id, "<b> </b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.edit_message_text("<i></i>", user.id, sent.message_id, parse_mode="HTML")
+
+
+async def test_answer_callback_query_like_telegram(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
+    query = await user.press(sent, "Yes")
+    assert isinstance(query, CallbackQuery)
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query.id, text="x" * 201)
+    assert await bot.answer_callback_query(query.id, text="x" * 200)
+    with pytest.raises(BadRequest, match=TOO_OLD):  # answered already
+        await bot.answer_callback_query(query.id)
+    with pytest.raises(BadRequest, match=TOO_OLD):  # never asked
+        await bot.answer_callback_query("123456")
+
+
+async def test_a_callback_query_answered_too_late_is_refused(bot: Bot, server: FakeTelegramServer) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "q", reply_markup=KEYBOARD)
+    server.api.callback_query_timeout = 0.0  # every answer comes too late
+    query = await user.press(sent, "Yes")
+    assert isinstance(query, CallbackQuery)
+    with pytest.raises(BadRequest, match=TOO_OLD):
+        await bot.answer_callback_query(query.id)
+    assert server.api.callback_answer(query.id) is None

@@ -1,14 +1,21 @@
 """Faults in-process: a full or read-only disk while saving tells the person, keeps what was
-there, and the bot keeps serving everyone else."""
+there, and the bot keeps serving everyone else; how failures are logged."""
 
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
+from bot.handlers.basic import on_error
+from bot.handlers.common import Context
 from bot.storage import tinydb_store
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
@@ -50,3 +57,44 @@ async def test_full_or_read_only_disk_while_saving(
         await unlucky.wait_for(lambda m: "How strong is it?" in m.content)
         draft = await h.repo.get_draft(unlucky.id)
         assert draft is not None and draft["answers"] == {"family": "joy", "feeling": "glad"}
+
+
+def raised(error: Exception) -> Exception:
+    """``error`` with a traceback, as the error handler receives it."""
+    try:
+        raise error
+    except Exception as exc:
+        return exc
+
+
+# Built inside the test: without the PTB_TIMEDELTA fixture, PTB warns on creating a RetryAfter.
+POLLING_FAILURES: dict[str, Callable[[], Exception]] = {
+    "NetworkError": lambda: NetworkError("Bad Gateway"),
+    "TimedOut": TimedOut,
+    "RetryAfter": lambda: RetryAfter(timedelta(seconds=3)),
+}
+
+
+@pytest.mark.parametrize("kind", POLLING_FAILURES)
+async def test_a_failed_poll_is_one_warning_line(caplog: pytest.LogCaptureFixture, kind: str) -> None:
+    caplog.set_level(logging.DEBUG)
+    await on_error(None, cast(Context, SimpleNamespace(error=raised(POLLING_FAILURES[kind]()), job=None)))
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert record.getMessage() == f"Polling Telegram for updates failed ({kind}); retrying"
+
+
+@pytest.mark.parametrize(
+    ("error", "job"),
+    [(ValueError("a bug"), None), (BadRequest("wrong call"), None), (NetworkError("Bad Gateway"), "nudge")],
+    ids=["bug", "bad-request", "network-in-a-job"],
+)
+async def test_anything_else_without_an_update_is_an_error_with_its_stack(
+    caplog: pytest.LogCaptureFixture, error: Exception, job: str | None
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await on_error(None, cast(Context, SimpleNamespace(error=raised(error), job=job)))
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "test_faults.py" in record.getMessage()  # the stack, for whoever fixes it
+    assert str(error) not in record.getMessage()  # never the message: it may quote the user

@@ -20,7 +20,7 @@ from bot.domain.parsing import ParseError, is_blank, parse_time, parse_zone
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import TEXTS
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.responses import group_chat
+from tests.fakeapi.builders import group_chat
 from tests.test_bad_input import onboard
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ import datetime as dtm
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
@@ -137,6 +137,7 @@ async def test_polling_in_process_with_fake_user(app: Application, request_: Rec
         assert (await user.next_message(timeout=5)).text == "ping"
         await user.send("/start")
         query = await user.press(await user.next_message(timeout=5), "Yes")
+        assert isinstance(query, CallbackQuery)
         assert (await user.callback_answer(query, timeout=5))["text"] == "Noted"
         assert (await user.next_message(timeout=5)).text == "You chose yes"
     finally:

@@ -12,7 +12,8 @@ from bot.domain.models import Entry, Profile
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.responses import MAX_TEXT_LENGTH, utf16_len
+from tests.fakeapi.builders import utf16_len
+from tests.fakeapi.constants import MAX_TEXT_LENGTH
 from tests.fakeapi.user import FakeUser
 
 SECRET = "zebra-violin-7731"

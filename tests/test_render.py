@@ -21,7 +21,8 @@ from bot.render import (
     split_lines,
 )
 from bot.texts import plain, t
-from tests.fakeapi.responses import parse_html, utf16_len
+from tests.fakeapi.builders import utf16_len
+from tests.fakeapi.html_parser import parse_html
 
 HEBREW = "אבגדהוזחטיכלמנסעפצקרשתךםןףץ"
 EMOJI = ["😢", "👍🏽", "👩🏽‍💻", "🇮🇱", "1️⃣", "❤️", "שָׁ", "é"]

@@ -16,7 +16,7 @@ from bot.storage import StorageError
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, press, send
-from tests.fakeapi.responses import group_chat
+from tests.fakeapi.builders import group_chat
 from tests.fakeapi.user import FakeUser
 
 

@@ -7,7 +7,7 @@ import traceback
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.handlers.common import Context, answer_passed, lang, reply, services, user_id
@@ -92,9 +92,18 @@ def _describe(error: BaseException) -> str:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log what failed without any user text, and tell the user briefly that nothing was lost."""
+    """Log what failed without any user text, and tell the user briefly that nothing was lost.
+
+    A failed poll for updates is routine (PTB retries it): one WARNING line, no stack. Anything
+    else is a bug or an outage an operator must look at: ERROR with the stack.
+    """
     error = context.error
     if error is None:
+        return
+    routine = isinstance(error, NetworkError | RetryAfter) and not isinstance(error, BadRequest)
+    if update is None and context.job is None and routine:
+        # Polling for updates failed (5xx, connection refused, timeout): PTB retries it.
+        logger.warning("Polling Telegram for updates failed (%s); retrying", type(error).__name__)
         return
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, Forbidden):

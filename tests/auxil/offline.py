@@ -9,7 +9,7 @@ Usage::
     assert request.api.outbox(42)[0].text == "Welcome!"
 
 Validation (4096 chars, bad HTML, callback_data ...) and faults are the same as over HTTP,
-because both go through :class:`tests.fakeapi.responses.FakeBotAPI`.
+because both go through :class:`tests.fakeapi.api.FakeBotAPI`.
 """
 
 from __future__ import annotations
@@ -28,24 +28,20 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakeapi.responses import (
-    DEFAULT_READ_TIMEOUT,
-    DEFAULT_TOKEN,
-    JSON,
-    BotMessage,
-    FakeBotAPI,
-    RecordedRequest,
-    TelegramAPIError,
-    UploadedFile,
+from tests.fakeapi.api import FakeBotAPI
+from tests.fakeapi.builders import (
     build_callback_query,
     build_message,
     build_update,
     command_entities,
-    decode_form_params,
     private_chat,
     user_dict,
 )
+from tests.fakeapi.constants import DEFAULT_READ_TIMEOUT, DEFAULT_TOKEN, JSON
+from tests.fakeapi.errors import TelegramAPIError
+from tests.fakeapi.records import BotMessage, RecordedRequest, UploadedFile
 from tests.fakeapi.user import FakeUser
+from tests.fakeapi.wire import decode_form_params
 
 __all__ = ["RecordingRequest", "make_callback_update", "make_message_update"]
 

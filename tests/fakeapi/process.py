@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
@@ -62,21 +62,23 @@ level = "{log_level}"
                 stderr=subprocess.STDOUT,
             )
         self.starts += 1
-        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
-        while len(self.server.calls("getUpdates")) <= polls_before:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.logs()}")
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"bot did not start polling:\n{self.logs()}")
-            await asyncio.sleep(0.05)
+        proc = self.proc
+
+        def polling() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"bot exited with {proc.returncode}:\n{self.logs()}")
+            return len(self.server.calls("getUpdates")) > polls_before
+
+        await wait_until(polling, "the bot polls for updates", START_TIMEOUT, details=self.logs)
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every update sent so far was confirmed (processed, then acknowledged)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.server.api.pending_updates():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"updates not confirmed in {timeout}s:\n{self.logs()}")
-            await asyncio.sleep(0.02)
+        await wait_until(
+            lambda: not self.server.api.pending_updates(),
+            "every update is confirmed",
+            timeout,
+            details=self.logs,
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash or power cut."""

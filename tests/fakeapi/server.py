@@ -8,7 +8,7 @@ Usage::
         await user.send("/start")
         reply = await user.next_message()
 
-All behaviour (validation, state, faults) lives in :class:`tests.fakeapi.responses.FakeBotAPI`;
+All behaviour (validation, state, faults) lives in :class:`tests.fakeapi.api.FakeBotAPI`;
 this module only speaks HTTP: ``POST/GET /bot<token>/<method>`` (JSON, form-urlencoded as PTB's
 HTTPXRequest sends, or multipart/form-data for uploads) and ``GET /file/bot<token>/<file_path>``.
 """
@@ -29,20 +29,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram import Bot
 
-from tests.fakeapi.responses import (
-    DEFAULT_TOKEN,
-    JSON,
-    BotMessage,
-    FakeBotAPI,
-    Fault,
-    RecordedRequest,
-    TelegramAPIError,
-    UploadedFile,
-    channel_chat,
-    decode_form_params,
-    group_chat,
-)
+from tests.fakeapi.api import FakeBotAPI
+from tests.fakeapi.builders import channel_chat, group_chat
+from tests.fakeapi.constants import DEFAULT_TOKEN, JSON
+from tests.fakeapi.errors import Fault, TelegramAPIError
+from tests.fakeapi.records import BotMessage, RecordedRequest, UploadedFile
 from tests.fakeapi.user import FakeChannel, FakeUser
+from tests.fakeapi.wire import decode_form_params
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -158,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -192,7 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if path.startswith("/file/bot"):
             token, _, target = path.removeprefix("/file/bot").partition("/")
-            method, params, files = DOWNLOAD_METHOD, {"file_path": target}, {}
+            method = DOWNLOAD_METHOD
+            params: JSON = {"file_path": target}
+            files: dict[str, UploadedFile] = {}
         elif path.startswith("/bot"):
             token, _, method = path.removeprefix("/bot").partition("/")
             try:

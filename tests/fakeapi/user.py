@@ -1,6 +1,6 @@
 """User-side helpers: play a Telegram user (or channel) against the fake Bot API.
 
-They work on a :class:`~tests.fakeapi.responses.FakeBotAPI` directly (thread-safe, no sockets),
+They work on a :class:`~tests.fakeapi.api.FakeBotAPI` directly (thread-safe, no sockets),
 so they serve a bot running in another process (via ``FakeTelegramServer``) or in-process
 (via ``RecordingRequest``) alike.  Waiting polls the API state with short asyncio sleeps.
 
@@ -21,14 +21,11 @@ from typing import Any
 
 from telegram import CallbackQuery, Chat, Message
 
-from tests.fakeapi.responses import (
-    JSON,
-    BotMessage,
-    FakeBotAPI,
-    find_button,
-    private_chat,
-    user_dict,
-)
+from tests.fakeapi.api import FakeBotAPI
+from tests.fakeapi.builders import private_chat, user_dict
+from tests.fakeapi.constants import JSON
+from tests.fakeapi.keyboards import find_button
+from tests.fakeapi.records import BotMessage
 
 Predicate = Callable[[BotMessage], bool]
 MessageRef = BotMessage | Message | Mapping[str, Any] | int
@@ -279,9 +276,9 @@ class FakeUser(ChatView):
 
     def _find_button_owner(self, message: MessageRef | None, button_text: str) -> tuple[JSON, int]:
         if message is None:
-            for snapshot, stored in reversed(self.api.current_bot_messages(self.chat_id)):
-                if not stored.deleted and stored.markup and find_button(stored.markup, button_text):
-                    return stored.markup, snapshot.message_id
+            for snapshot, current in reversed(self.api.current_bot_messages(self.chat_id)):
+                if not current.deleted and current.markup and find_button(current.markup, button_text):
+                    return current.markup, snapshot.message_id
             raise AssertionError(self._dump(f"no bot message has a button {button_text!r}"))
         message_id = _message_id(message)
         stored = self.api.message(self.chat_id, message_id)
