@@ -3,10 +3,12 @@ and an in-place migration of plaintext data that survives a crash halfway."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from bot.storage.crypto import Cipher, DataKeyError, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 
 SECRET = "the-words-only-i-wrote"
+PLANTED = "words-nobody-wrote"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -108,6 +111,88 @@ async def test_migration_in_place_survives_a_crash_and_refuses_another_key(
     repo.prepare()
     assert [await read_back(repo, n) for n in range(1, 6)] == expected
     assert await repo.take_damage_report(1) == []
+
+
+def plant(source: Path, target: Path, relative: str) -> bytes:
+    """Copy a plaintext file written by an unencrypted store into the encrypted one."""
+    (target / relative).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / relative, target / relative)
+    return (source / relative).read_bytes()
+
+
+async def test_plaintext_user_files_planted_in_an_encrypted_store_are_damage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data, forge = tmp_path / "data", tmp_path / "forge"
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(data, cipher=cipher)
+    repo.prepare()
+    await populate(repo, users=2)
+    expected_1 = await read_back(repo, 1)
+    await repo.close()
+    forger = TinyDBRepository(forge)
+    await forger.save_profile(Profile(user_id=2, timezone="Asia/Tokyo", interests=[PLANTED]))
+    await forger.save_profile(Profile(user_id=5, timezone="Asia/Tokyo", interests=[PLANTED]))
+    forged = Entry(kind="diary", local_date=date(2026, 10, 3), data={"happened": PLANTED})
+    await forger.append_entry(1, forged)
+    planted = {
+        "users/001/1/entries-2026-10.json": plant(forge, data, "users/001/1/entries-2026-10.json"),
+        "users/002/2/profile.json": plant(forge, data, "users/002/2/profile.json"),  # replaces a sealed one
+        "users/005/5/profile.json": plant(forge, data, "users/005/5/profile.json"),
+    }
+    fresh = TinyDBRepository(data, cipher=cipher)
+    fresh.prepare()
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        assert await read_back(fresh, 1) == expected_1
+        assert await fresh.get_profile(2) is None
+        assert [e.data for e in await fresh.list_entries(2)] == [{"happened": SECRET}]  # the rest is kept
+        assert await fresh.get_draft(2) == {"answers": {"text": SECRET}}
+        assert await fresh.get_profile(5) is None
+        assert [p.user_id async for p in fresh.iter_profiles()] == [1]
+    assert await fresh.take_damage_report(1) == ["entries-2026-10.json"]
+    assert await fresh.take_damage_report(2) == ["profile.json"]
+    assert await fresh.take_damage_report(5) == ["profile.json"]
+    assert await fresh.take_damage_report(1) == []
+    for relative, raw in planted.items():
+        assert not (data / relative).exists()
+        (kept,) = (data / relative).parent.glob(f"quarantine/{Path(relative).name}.*")
+        assert kept.read_bytes() == raw  # set aside untouched, never read as data
+    assert PLANTED not in caplog.text and SECRET not in caplog.text
+    assert "quarantine" in caplog.text
+
+
+async def test_plaintext_index_and_invites_planted_in_an_encrypted_store_are_not_trusted(
+    tmp_path: Path,
+) -> None:
+    data, forge = tmp_path / "data", tmp_path / "forge"
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(data, cipher=cipher)
+    repo.prepare()
+    await populate(repo, users=2)
+    await repo.close()
+    forger = TinyDBRepository(forge)
+    await forger.save_profile(Profile(user_id=1, timezone="Asia/Tokyo", interests=[PLANTED]))
+    await forger.save_profile(Profile(user_id=1001, timezone="Asia/Tokyo", interests=[PLANTED]))
+    await forger.create_invite("planted", datetime(2100, 1, 1, tzinfo=UTC))
+    plant(forge, data, "users/001/profiles-index.json")
+    plant(forge, data, "invites.json")
+    fresh = TinyDBRepository(data, cipher=cipher)
+    fresh.prepare()
+    profiles = {p.user_id: p.interests async for p in fresh.iter_profiles()}
+    assert profiles == {1: [SECRET], 2: [SECRET]}  # rebuilt from the sealed profile files
+    assert is_sealed((data / "users/001/profiles-index.json").read_bytes())
+    assert await fresh.redeem_invite("planted", datetime(2030, 1, 1, tzinfo=UTC)) is False
+    assert await fresh.take_damage_report(1) == []
+
+
+async def test_plaintext_key_check_does_not_let_any_key_in(tmp_path: Path) -> None:
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(tmp_path, cipher=cipher)
+    repo.prepare()
+    await populate(repo)
+    (tmp_path / "key-check").write_bytes(b"checkin-bot data key check")
+    with pytest.raises(DataKeyError):
+        TinyDBRepository(tmp_path, cipher=Cipher.from_text(new_key())).prepare()
 
 
 def run_cli(tmp_path: Path, *args: str, key: str | None) -> subprocess.CompletedProcess[str]:

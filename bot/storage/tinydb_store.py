@@ -224,11 +224,17 @@ def _seal(cipher: Cipher | None, payload: bytes, role: str) -> bytes:
 
 
 def _open(cipher: Cipher | None, raw: bytes, role: str) -> bytes:
-    """File bytes as written; a file the key does not open counts as damaged (and is set aside)."""
+    """File bytes as written; a file the key does not open counts as damaged (and is set aside).
+
+    With a key set, an unsealed file is damage too (planted, never written by us): only
+    `encrypt_existing` reads plaintext files then, to seal them.
+    """
     if cipher is None:
         if is_sealed(raw):
             raise StorageError(f"{role} is encrypted but no data key is configured ({KEY_ENV})")
         return raw
+    if not is_sealed(raw):
+        raise CorruptFileError("not encrypted although a data key is set")
     try:
         return cipher.open(raw, role)
     except DataKeyError:
@@ -722,38 +728,49 @@ class TinyDBRepository(Repository):
 
     async def create_invite(self, code: str, expires_at: datetime) -> None:
         """Add a single-use code to `<data_dir>/invites.json` (atomic, durable on return)."""
-        await asyncio.to_thread(self._change_invites, code, expires_at.isoformat(), None)
+        await asyncio.to_thread(self._create_invite, code, expires_at.isoformat())
 
     async def redeem_invite(self, code: str, now: datetime) -> bool:
-        """Use the code up (and drop expired ones); True only for a valid first use."""
-        return await asyncio.to_thread(self._change_invites, code, None, now)
+        """Use the code up (and drop expired ones); True only for a valid first use.
+
+        A code that is unknown, used up or expired changes nothing on disk: strangers
+        sending made-up codes must not be able to make the bot write.
+        """
+        return await asyncio.to_thread(self._redeem_invite, code, now)
 
     # -- invites ---------------------------------------------------------------------------
 
-    def _change_invites(self, code: str, expires: str | None, redeem_at: datetime | None) -> bool:
+    def _create_invite(self, code: str, expires: str) -> None:
         with self._invite_lock:
-            path = self._data_dir / INVITES
-            try:
-                document = json.loads(_open(self._cipher, path.read_bytes(), "invites").decode("utf-8"))
-                invites: dict[str, str] = dict(document["invites"])
-            except FileNotFoundError:
-                invites = {}
-            except (UnicodeDecodeError, ValueError, KeyError, TypeError, CorruptFileError):
-                logger.warning("Invite file %s is unreadable; outstanding invites are void", path)
-                invites = {}
-            valid = False
-            if expires is not None:
-                invites[code] = expires
-            else:
-                assert redeem_at is not None
-                used = invites.pop(code, None)
-                valid = used is not None and redeem_at < datetime.fromisoformat(used)
-                invites = {c: e for c, e in invites.items() if datetime.fromisoformat(e) > redeem_at}
-            payload = _encode_json({"schema": SCHEMA_VERSION, "invites": invites})
-            _make_dirs(self._data_dir)
-            _atomic_write(self._data_dir, INVITES, _seal(self._cipher, payload, "invites"))
-            _fsync_dir(self._data_dir)
-            return valid
+            invites = self._read_invites()
+            invites[code] = expires
+            self._write_invites(invites)
+
+    def _redeem_invite(self, code: str, now: datetime) -> bool:
+        with self._invite_lock:
+            invites = self._read_invites()
+            expires = invites.pop(code, None)
+            if expires is None or now >= datetime.fromisoformat(expires):
+                return False
+            self._write_invites({c: e for c, e in invites.items() if datetime.fromisoformat(e) > now})
+            return True
+
+    def _read_invites(self) -> dict[str, str]:
+        path = self._data_dir / INVITES
+        try:
+            document = json.loads(_open(self._cipher, path.read_bytes(), "invites").decode("utf-8"))
+            return dict(document["invites"])
+        except FileNotFoundError:
+            return {}
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, CorruptFileError):
+            logger.warning("Invite file %s is unreadable; outstanding invites are void", path)
+            return {}
+
+    def _write_invites(self, invites: dict[str, str]) -> None:
+        payload = _encode_json({"schema": SCHEMA_VERSION, "invites": invites})
+        _make_dirs(self._data_dir)
+        _atomic_write(self._data_dir, INVITES, _seal(self._cipher, payload, "invites"))
+        _fsync_dir(self._data_dir)
 
     # -- machinery --------------------------------------------------------------------
 
