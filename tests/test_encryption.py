@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.models import Entry, Profile
-from bot.storage import tinydb_store
+from bot.storage import files as storage_files
 from bot.storage.crypto import Cipher, DataKeyError, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 
@@ -85,7 +85,7 @@ async def test_migration_in_place_survives_a_crash_and_refuses_another_key(
     expected = [await read_back(plain, n) for n in range(1, 6)]
     cipher = Cipher.from_text(new_key())
 
-    real_write = tinydb_store._atomic_write
+    real_write = storage_files.atomic_write
     written = 0
 
     def crash_after_four(directory: Path, filename: str, payload: bytes) -> None:
@@ -95,10 +95,10 @@ async def test_migration_in_place_survives_a_crash_and_refuses_another_key(
         written += 1
         real_write(directory, filename, payload)
 
-    monkeypatch.setattr(tinydb_store, "_atomic_write", crash_after_four)
+    monkeypatch.setattr(storage_files, "atomic_write", crash_after_four)
     with pytest.raises(KeyboardInterrupt):
         TinyDBRepository(tmp_path, cipher=cipher).encrypt_existing()
-    monkeypatch.setattr(tinydb_store, "_atomic_write", real_write)
+    monkeypatch.setattr(storage_files, "atomic_write", real_write)
     half = files(tmp_path)
     assert 0 < sum(is_sealed(d) for d in half.values()) < len(half)
     with pytest.raises(DataKeyError):  # a different key may not finish the job
