@@ -17,6 +17,7 @@ from bot.domain.models import Entry, Profile
 from bot.storage import files as storage_files
 from bot.storage.crypto import Cipher, DataKeyError, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
+from tests.conftest import Clock, Harness, send
 
 SECRET = "the-words-only-i-wrote"
 PLANTED = "words-nobody-wrote"
@@ -159,6 +160,27 @@ async def test_plaintext_user_files_planted_in_an_encrypted_store_are_damage(
         assert kept.read_bytes() == raw  # set aside untouched, never read as data
     assert PLANTED not in caplog.text and SECRET not in caplog.text
     assert "quarantine" in caplog.text
+
+
+async def test_a_planted_plaintext_file_is_reported_to_its_person_once(tmp_path: Path, clock: Clock) -> None:
+    data, forge = tmp_path / "data", tmp_path / "forge"
+    cipher = Cipher.from_text(new_key())
+    repo = TinyDBRepository(data, cipher=cipher)
+    repo.prepare()
+    await populate(repo, users=1)
+    await repo.close()
+    forged = Entry(kind="diary", local_date=date(2026, 10, 3), data={"happened": PLANTED})
+    await TinyDBRepository(forge).append_entry(1, forged)
+    plant(forge, data, "users/001/1/entries-2026-10.json")
+    async with Harness(TinyDBRepository(data, cipher=cipher), clock) as h:
+        person = h.user(1)
+        await send(h, person, "/help")
+        notice = await person.wait_for(lambda m: "could not be read" in m.content)
+        assert PLANTED not in notice.content
+        await send(h, person, "/help")
+        await h.pump()
+        assert not [m for m in person.pending() if "could not be read" in m.content]
+        assert [e.data for e in await h.repo.list_entries(1)] == [{"happened": SECRET}]
 
 
 async def test_plaintext_index_and_invites_planted_in_an_encrypted_store_are_not_trusted(
