@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.storage.memory import InMemoryRepository
+from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
 
 ADMIN = 900
@@ -71,3 +77,30 @@ async def test_open_mode_lets_everyone_in(harness: Harness) -> None:
     user = harness.user(61, "Oli")
     await send(harness, user, "/start")
     await user.wait_for(lambda m: "differentiation" in m.content)
+
+
+async def test_strangers_with_junk_codes_make_the_bot_write_nothing(
+    clock: Clock,
+    disk_repo_factory: Callable[[], TinyDBRepository],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = disk_repo_factory()
+    async with Harness(repo, clock, access_mode="invite", admin_ids=frozenset({ADMIN}), invite_days=2) as h:
+        code = await make_invite(h)
+        invites = tmp_path / "data" / "invites.json"
+        before = invites.read_bytes(), invites.stat().st_ino, invites.stat().st_mtime_ns
+        fsyncs: list[int] = []
+        real_fsync = os.fsync
+        def counting_fsync(fd: int) -> None:
+            fsyncs.append(fd)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", counting_fsync)
+        clock.now += timedelta(days=3)
+        for number, text in enumerate(["/start not-a-real-code", f"/start {code}", "/start", "hello"]):
+            stranger = h.user(70 + number, "Sam")
+            await send(h, stranger, text)
+            assert "open only to people invited" in (await stranger.next_message()).content
+        assert fsyncs == []
+        assert (invites.read_bytes(), invites.stat().st_ino, invites.stat().st_mtime_ns) == before

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.handlers.basic import on_error
 from bot.handlers.common import Context
-from bot.storage import tinydb_store
+from bot.storage import files as storage_files
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
 
@@ -35,14 +35,14 @@ async def test_full_or_read_only_disk_while_saving(
         await unlucky.wait_for(lambda m: "Which word fits best?" in m.content)
         user_dir = h.repo.inner.user_dir(unlucky.id)  # type: ignore[attr-defined]
         before = {p.name: p.read_bytes() for p in user_dir.iterdir() if p.is_file()}
-        real_write = tinydb_store._atomic_write
+        real_write = storage_files.atomic_write
 
         def failing(directory: Path, filename: str, payload: bytes) -> None:
             if directory == user_dir:
                 raise OSError(code, "simulated disk fault")
             real_write(directory, filename, payload)
 
-        monkeypatch.setattr(tinydb_store, "_atomic_write", failing)
+        monkeypatch.setattr(storage_files, "atomic_write", failing)
         await send(h, unlucky, "glad")
         failure = await unlucky.wait_for(lambda m: "couldn't save" in m.content)
         assert "nothing was changed" in failure.content
@@ -52,7 +52,7 @@ async def test_full_or_read_only_disk_while_saving(
         await send(h, other, "calm")
         await other.wait_for(lambda m: "Which word fits best?" in m.content)
         # and once the disk recovers, the same person goes on from where the draft was
-        monkeypatch.setattr(tinydb_store, "_atomic_write", real_write)
+        monkeypatch.setattr(storage_files, "atomic_write", real_write)
         await send(h, unlucky, "glad")
         await unlucky.wait_for(lambda m: "How strong is it?" in m.content)
         draft = await h.repo.get_draft(unlucky.id)

@@ -21,7 +21,9 @@ import pytest
 from bot.domain.models import Entry, Profile
 from bot.storage import SCHEMA_VERSION, StorageError
 from bot.storage.crypto import Cipher, is_sealed, new_key
-from bot.storage.tinydb_store import FrozenDoc, PartitionedAtomicStorage, TinyDBRepository
+from bot.storage.table_format import FrozenDoc
+from bot.storage.table_storage import PartitionedAtomicStorage
+from bot.storage.tinydb_store import TinyDBRepository
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 USER = 42

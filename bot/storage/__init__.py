@@ -1,4 +1,4 @@
-"""Storage behind a small interface; `tinydb_store` is the only module that imports tinydb."""
+"""Storage behind a small interface; only this package imports tinydb (`tinydb_store` and its parts)."""
 
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
 

@@ -2,7 +2,8 @@
 
 A sealed file is `MAGIC + nonce + ciphertext`; the file's role (user and table) is bound in as
 associated data, so a sealed file cannot be swapped in for another one undetected. Files
-without the magic prefix are plaintext (written before encryption was turned on).
+without the magic prefix are plaintext: written before encryption was turned on, or planted.
+`Cipher.open` refuses them; only `encrypt-data` reads them (raw) to seal them.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ class Cipher:
         return MAGIC + nonce + self._aead.encrypt(nonce, plaintext, role.encode())
 
     def open(self, data: bytes, role: str) -> bytes:
-        """Plaintext of a sealed file (plaintext files pass through); DataKeyError if the key is wrong."""
+        """Plaintext of a sealed file; DataKeyError if the file is not sealed or the key is wrong.
+
+        An unsealed file is never passed through: with a key set, anyone able to drop a file
+        into the data directory could otherwise have it read as data.
+        """
         if not is_sealed(data):
-            return data
+            raise DataKeyError("this file is not encrypted")
         body = data[len(MAGIC) :]
         try:
             return self._aead.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], role.encode())

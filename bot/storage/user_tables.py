@@ -1,0 +1,93 @@
+"""What one user's open database holds: the profile, entries per local month, the draft.
+
+Plain reads and writes on a user's TinyDB; the repository adds the locking, markers and the
+profile index around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from datetime import date, datetime
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.table import Document, Table
+
+from bot.domain.models import Entry, Profile
+from bot.storage.table_format import DRAFT_TABLE, PROFILE_TABLE, SINGLE_DOC_ID, json_copy, table_month
+
+
+def get_profile(database: TinyDB) -> Profile | None:
+    doc = database.table(PROFILE_TABLE).get(doc_id=SINGLE_DOC_ID)
+    return Profile.from_dict(dict(doc)) if isinstance(doc, Mapping) else None
+
+
+def put_profile(database: TinyDB, record: dict[str, Any]) -> None:
+    _put_single(database.table(PROFILE_TABLE), record)
+
+
+def append_entry(database: TinyDB, table: str, record: dict[str, Any]) -> None:
+    database.table(table).insert(record)
+
+
+def list_entries(database: TinyDB, kind: str | None, start: date | None, end: date | None) -> list[Entry]:
+    """Entries with start <= local_date <= end, oldest first; reads only overlapping months."""
+    low = (start.year, start.month) if start is not None else None
+    high = (end.year, end.month) if end is not None else None
+    months = []
+    for name in database.tables():
+        month = table_month(name)
+        if month is None or (low is not None and month < low) or (high is not None and month > high):
+            continue
+        months.append(name)
+    found: list[Entry] = []
+    for name in sorted(months):
+        for doc in database.table(name).all():
+            if kind is not None and doc["kind"] != kind:
+                continue
+            local_date = date.fromisoformat(doc["local_date"])
+            if (start is not None and local_date < start) or (end is not None and local_date > end):
+                continue
+            found.append(_entry_from_doc(doc))
+    found.sort(key=_sort_key)
+    return found
+
+
+def get_draft(database: TinyDB) -> dict[str, Any] | None:
+    """The stored draft as a fresh dict, or None."""
+    doc = database.table(DRAFT_TABLE).get(doc_id=SINGLE_DOC_ID)
+    if not isinstance(doc, Mapping):
+        return None
+    draft: dict[str, Any] = json_copy(doc["draft"])
+    return draft
+
+
+def put_draft(database: TinyDB, record: dict[str, Any]) -> None:
+    _put_single(database.table(DRAFT_TABLE), record)
+
+
+def drop_draft(database: TinyDB) -> None:
+    if DRAFT_TABLE in database.tables():
+        database.drop_table(DRAFT_TABLE)
+
+
+def _put_single(table: Table, record: dict[str, Any]) -> None:
+    """Create or replace the only document of a profile or draft table."""
+
+    def replace(doc: MutableMapping[Any, Any]) -> None:
+        doc.clear()
+        doc.update(record)
+
+    if table.contains(doc_id=SINGLE_DOC_ID):
+        table.update(replace, doc_ids=[SINGLE_DOC_ID])
+    else:
+        table.insert(Document(record, doc_id=SINGLE_DOC_ID))
+
+
+def _entry_from_doc(doc: Mapping[str, Any]) -> Entry:
+    """An Entry that shares nothing with the cached document."""
+    return Entry.from_dict({**doc, "data": json_copy(doc["data"])})
+
+
+def _sort_key(entry: Entry) -> tuple[date, datetime]:
+    return (entry.local_date, entry.created_at)
