@@ -25,11 +25,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
-from bot.handlers import access, basic, callbacks, data, practice, recap
+from bot.handlers import access, basic, data, practice, recap
 from bot.handlers.common import CONTEXT_TYPES, App, Context, services
 from bot.handlers.settings import reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository

@@ -34,6 +34,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import JobQueue
 
+from bot import callbacks
 from bot.domain.models import Entry, Profile
 from bot.domain.schedule import (
     DONE_KIND,
@@ -314,7 +315,7 @@ class NudgeScheduler:
             assert self.send_recap is not None, "bot.app wires the weekly recap"
             await self.send_recap(bot, self.svc, profile.user_id, language)
             button = InlineKeyboardButton(
-                t("nudge.button_encourage", language), callback_data="start:encourage"
+                t("nudge.button_encourage", language), callback_data=callbacks.START.data("encourage")
             )
             await bot.send_message(
                 profile.user_id,
@@ -323,7 +324,9 @@ class NudgeScheduler:
             )
             return
         flow = "pages" if kind is Nudge.MORNING else "checkin"
-        button = InlineKeyboardButton(t(f"nudge.button_{flow}", language), callback_data=f"start:{flow}")
+        button = InlineKeyboardButton(
+            t(f"nudge.button_{flow}", language), callback_data=callbacks.START.data(flow)
+        )
         await bot.send_message(
             profile.user_id, t(f"nudge.{kind.value}", language), reply_markup=InlineKeyboardMarkup([[button]])
         )

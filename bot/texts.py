@@ -432,7 +432,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "interests.added": "Added {name}.",
         "interests.removed": "Removed {name}.",
-        "interests.bad_name": "Please keep it to a short name, up to 60 characters.",
+        "flow.hint.too_long": "Please keep it to a short name, a word or two (up to 60 characters).",
         "interests.limit": "That's a full list already ({limit}). Remove one to add another.",
         "flow.encourage.title": "weekly question",
         "flow.encourage.intro": "A question about your partner's world, once a week.",

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
-from bot.handlers import callbacks
 from bot.storage.memory import InMemoryRepository
 from tests.auxil.offline import make_callback_update
 from tests.conftest import Clock, Harness, press, send
@@ -361,3 +361,46 @@ async def test_a_burst_at_a_button_question_gets_one_hint(harness: Harness, cloc
     await send(harness, user, "and now?")
     assert len(user.all_messages()) - before == 4
     no_errors(user)
+
+
+# --- Echoes of what people type ------------------------------------------------------------------
+
+
+async def test_a_very_long_new_interest_gets_a_hint_and_nothing_is_logged(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user, interests=["piano"])
+    await send(harness, user, "/did")
+    await send(harness, user, "<b>&" + "painting " * 600)
+    hint = user.all_messages()[-2].content
+    assert "short name" in hint
+    assert await harness.repo.list_entries(user.id, "interest_time") == []
+    await send(harness, user, "painting <&>")
+    await press(harness, user, "30 min")
+    (entry,) = await harness.repo.list_entries(user.id, "interest_time")
+    assert entry.data == {"interest": "painting <&>", "minutes": 30}
+    assert "painting <&>" in user.all_messages()[-1].content
+    no_errors(user)
+
+
+async def test_button_labels_are_plain_text(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user, interests=["<b>bold</b> & co"])
+    await send(harness, user, "/did")
+    labels = user.all_messages()[-1].button_texts
+    assert "<b>bold</b> & co" in labels
+    await send(harness, user, "/cancel")
+    await press(harness, user, "Discard it")
+    await send(harness, user, "/interests")
+    assert "✕ <b>bold</b> & co" in user.all_messages()[-1].button_texts
+
+
+async def test_did_while_a_writing_window_is_open_keeps_the_window(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/pages")
+    await send(harness, user, "first thoughts")
+    await send(harness, user, "/did piano 20m")
+    assert "20 min" in user.all_messages()[-1].content
+    await send(harness, user, "more thoughts")
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["writing"]["parts"] == ["first thoughts", "more thoughts"]

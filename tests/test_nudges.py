@@ -16,7 +16,7 @@ from bot.services import Services
 from bot.storage import StorageError
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.conftest import Clock, Harness, make_config
+from tests.conftest import Clock, Harness, make_config, send
 from tests.fakeapi.user import FakeUser
 
 BERLIN_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
@@ -194,6 +194,12 @@ async def test_kicked_and_member_again(harness: Harness) -> None:
     await harness.app.process_update(Update(9002, my_chat_member=back))
     profile = await harness.repo.get_profile(user.id)
     assert profile is not None and profile.active
+    assert harness.request.sent_messages(user.id) == []  # unblocking alone sends nothing
+    await send(harness, user, "/start")  # Telegram's "Restart" after unblocking
+    welcome = (await user.next_message()).content
+    assert "Welcome back" in welcome and "reminders are on again" in welcome
+    await send(harness, user, "/start")
+    assert "reminders are on again" not in (await user.next_message()).content
 
 
 async def test_weekly_push_sends_the_recap_and_the_encourage_question(harness: Harness, clock: Clock) -> None:

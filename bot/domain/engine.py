@@ -216,6 +216,8 @@ def _match_option(text: str, options: Sequence[Option], labels: Mapping[str, str
 
 
 def _normalise_typed(step: Step, text: str) -> str | Invalid:
+    if step.max_length is not None and len(" ".join(text.split())) > step.max_length:
+        return Invalid("too_long")
     if step.parse == "duration":
         try:
             return str(parse_duration(text))
@@ -268,6 +270,8 @@ def answer_text(
         draft.answers[step.key] = text
         return _advance(flow, draft, now)
     # TEXT
+    if isinstance(checked := _normalise_typed(step, text), Invalid):
+        return checked
     if draft.awaiting_more == step.key:
         draft.answers[step.key] = f"{draft.answers.get(step.key, '')}\n{text}".strip()
         return _advance(flow, draft, now)

@@ -56,6 +56,7 @@ class Step:
     show_previous: bool = False  # remind the user what they wrote here last time
     template: str | None = None  # COMPOSE: text key with {answer keys}
     parse: str | None = None  # typed answers must parse as this ("duration": minutes)
+    max_length: int | None = None  # typed answers longer than this get a hint (names, not writing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,8 @@ BOUNDARY = Flow(
 
 # --- personal interests --------------------------------------------------------------------
 
+INTEREST_NAME_MAX = 60  # characters of an interest's name: a word or two, shown on buttons
+
 DID = Flow(
     name="did",
     kind=EntryKind.INTEREST_TIME,
@@ -201,7 +204,14 @@ DID = Flow(
     intro="flow.did.intro",
     done="flow.did.done",
     steps=(
-        Step("interest", Kind.CHOICE, "did.interest", options_source="interests", free_text=True),
+        Step(
+            "interest",
+            Kind.CHOICE,
+            "did.interest",
+            options_source="interests",
+            free_text=True,
+            max_length=INTEREST_NAME_MAX,
+        ),
         Step(
             "minutes",
             Kind.CHOICE,
@@ -228,7 +238,7 @@ INTEREST_ADD = Flow(
     title="flow.did.title",
     intro="",
     done="interests.added",
-    steps=(Step("name", Kind.TEXT, "interests.ask_name"),),
+    steps=(Step("name", Kind.TEXT, "interests.ask_name", max_length=INTEREST_NAME_MAX),),
 )
 
 ENCOURAGE = Flow(

@@ -21,6 +21,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job, JobQueue
 
+from bot.callbacks import Button
 from bot.concurrency import PersonLocks
 from bot.nudges import NudgeScheduler
 from bot.render import MESSAGE_LIMIT, split_lines
@@ -69,6 +70,7 @@ class UserData:
     menu_message: int | None = None  # the settings or reminders menu whose buttons are current
     pending_delete: Confirmation | None = None  # created by /delete, used once
     quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
+    tell_reminders_on: bool = False  # they unblocked the bot; their next /start says nudges come again
 
 
 Context = CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]
@@ -134,6 +136,15 @@ async def say(
 ) -> Message:
     """Send text `key` to the person's private chat (jobs have no update to reply to)."""
     return await context.bot.send_message(uid, t(key, language, **values), reply_markup=markup)
+
+
+def pressed(update: Update, button: Button) -> tuple[CallbackQuery, tuple[str, ...]]:
+    """The press and its fields (the handler was registered with `button`'s own pattern)."""
+    query = update.callback_query
+    assert query is not None
+    fields = button.parse(query.data)
+    assert fields is not None
+    return query, fields
 
 
 async def answer_passed(query: CallbackQuery, language: str) -> None:

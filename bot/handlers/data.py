@@ -7,15 +7,16 @@ from io import BytesIO
 
 from telegram import Update
 
+from bot import callbacks
 from bot.domain.journal import markdown_journal
 from bot.domain.models import Entry
-from bot.handlers import callbacks
 from bot.handlers.common import (
     Context,
     answer_passed,
     button_column,
     drop_buttons,
     lang,
+    pressed,
     reply,
     services,
     user_data,
@@ -64,10 +65,7 @@ async def delete(update: Update, context: Context) -> None:
 
 async def on_delete_button(update: Update, context: Context) -> None:
     """Erase the presser's data (never anyone named in the data) or keep it, if the question is pending."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.DELETE.parse(query.data)
-    assert parsed is not None
+    query, parsed = pressed(update, callbacks.DELETE)
     choice, token = parsed
     data = user_data(context)
     pending = data.pending_delete

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot.charts import ChartLabels, render_week
 from bot.domain.flows import FAMILIES, FEELINGS
 from bot.domain.journal import boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
-from bot.handlers.common import Context, lang, services, user_id
+from bot.handlers.common import Context, lang, pressed, services, user_id
 from bot.render import clip, split_lines
 from bot.services import Services
 from bot.texts import plain, t, words_in
@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 HISTORY_DEFAULT = 7
 HISTORY_MAX = 100
 GIST_LENGTH = 80
-ENTRY_DATA = re.compile(r"^h:([0-9a-f]{32})$")
 
 
 def feeling_names(language: str) -> dict[str, str]:
@@ -111,7 +110,9 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
     history = await svc.repo.list_entries(uid)
     summary = summarise(history, start, end, today)
     if summary.empty:
-        button = InlineKeyboardButton(t("summary.button_checkin", language), callback_data="start:checkin")
+        button = InlineKeyboardButton(
+            t("summary.button_checkin", language), callback_data=callbacks.START.data("checkin")
+        )
         await bot.send_message(
             uid, t("summary.empty", language), reply_markup=InlineKeyboardMarkup([[button]])
         )
@@ -178,7 +179,7 @@ async def history_command(update: Update, context: Context) -> None:
               kind=kind_label(entry.kind, words), gist=clip(headline(entry, words), GIST_LENGTH))
         )  # fmt: skip
     buttons = [
-        InlineKeyboardButton(str(number), callback_data=f"h:{entry.entry_id}")
+        InlineKeyboardButton(str(number), callback_data=callbacks.ENTRY.data(entry.entry_id))
         for number, entry in enumerate(entries, start=1)
     ]
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
@@ -203,13 +204,10 @@ def entry_lines(entry: Entry, language: str, statements: Mapping[str, str] | Non
 
 async def on_entry_button(update: Update, context: Context) -> None:
     """Show one of the presser's own entries in full (an id from anyone else is not found)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, (entry_id,) = pressed(update, callbacks.ENTRY)
     uid, language = user_id(update), lang(update)
-    match = ENTRY_DATA.match(query.data)
-    entries = await services(context).repo.list_entries(uid) if match else []
-    found = next((e for e in entries if match and e.entry_id == match.group(1)), None)
+    entries = await services(context).repo.list_entries(uid)
+    found = next((e for e in entries if e.entry_id == entry_id), None)
     if found is None:
         await query.answer(t("history.not_found", language))
         return

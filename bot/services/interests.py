@@ -6,11 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.domain.flows import INTEREST_NAME_MAX
 from bot.domain.models import Entry, EntryKind
 from bot.services import Services
 
 MAX_INTERESTS = 12
-MAX_INTEREST_NAME = 60
+MAX_INTEREST_NAME = INTEREST_NAME_MAX
 WEEK = timedelta(days=6)
 
 

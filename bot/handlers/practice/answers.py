@@ -7,11 +7,11 @@ import logging
 from telegram import Message, Update
 from telegram.error import TelegramError
 
+from bot import callbacks
 from bot.domain import engine
 from bot.domain.engine import Draft, Outcome
 from bot.domain.flows import FLOWS, Kind
-from bot.handlers import callbacks
-from bot.handlers.common import Context, answer_passed, lang, say, services, user_id
+from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, user_id
 from bot.handlers.practice import drafts
 from bot.handlers.practice.asking import after, ask, close_window, hint, option_label
 from bot.handlers.practice.starting import offer_late_pages
@@ -79,12 +79,9 @@ def _current(draft: Draft | None, draft_id: str, step_index: int) -> bool:
 
 async def on_button(update: Update, context: Context) -> None:
     """A pressed answer button; anything not for the open question (old, twice, forged) has passed."""
-    query = update.callback_query
-    assert query is not None
+    query, parsed = pressed(update, callbacks.ANSWER)
     uid, language = user_id(update), lang(update)
     svc = services(context)
-    parsed = callbacks.ANSWER.parse(query.data)
-    assert parsed is not None
     draft_id, step_index, choice = parsed
     draft = await drafts.load(context, uid)
     if draft is None or not _current(draft, draft_id, int(step_index)):

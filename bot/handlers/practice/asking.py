@@ -12,15 +12,15 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
 
+from bot import callbacks
 from bot.domain import engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
 from bot.domain.flows import FLOWS, PAGES, Flow, Kind, Option, Step
-from bot.handlers import callbacks
 from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
 from bot.services import boundaries, exercises
-from bot.texts import language_for, t
+from bot.texts import language_for, plain, t
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ STATEMENT_CLIP = 300
 def option_label(step: Step, option: Option, language: str) -> str:
     """What a choice button says (plain text)."""
     if step.options_source == "writing_minutes":
-        return t("minutes.option", language, minutes=option.value)
+        return plain("minutes.option", language, minutes=option.value)
     if step.options_source is not None:
         return option.value
-    return t(option.label, language)
+    return plain(option.label, language)
 
 
 def _first_line(text: str, limit: int = PREVIOUS_LINE) -> str:

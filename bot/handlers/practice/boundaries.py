@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot.domain import engine
 from bot.domain.flows import BOUNDARY_SHARE
-from bot.handlers import callbacks
-from bot.handlers.common import Context, answer_passed, lang, say, services, split_message, user_id
+from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, split_message, user_id
 from bot.handlers.practice.asking import STATEMENT_CLIP
 from bot.handlers.practice.starting import begin
 from bot.services import boundaries
@@ -37,11 +37,8 @@ async def boundaries_command(update: Update, context: Context) -> None:
 
 async def on_share_button(update: Update, context: Context) -> None:
     """Mark one of the presser's own unshared boundaries as shared (asks for a short note on how it went)."""
-    query = update.callback_query
-    assert query is not None
+    query, parsed = pressed(update, callbacks.SHARE)
     uid, language = user_id(update), lang(update)
-    parsed = callbacks.SHARE.parse(query.data)
-    assert parsed is not None
     (boundary_id,) = parsed
     if not await boundaries.shareable(services(context), uid, boundary_id):
         await answer_passed(query, language)

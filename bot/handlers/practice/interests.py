@@ -7,10 +7,10 @@ import uuid
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot.domain.flows import DID, INTEREST_ADD
 from bot.domain.parsing import ParseError, parse_did
-from bot.handlers import callbacks
-from bot.handlers.common import Context, answer_passed, drop_buttons, lang, say, services, user_id
+from bot.handlers.common import Context, answer_passed, drop_buttons, lang, pressed, say, services, user_id
 from bot.handlers.practice.asking import offer_follow_up
 from bot.handlers.practice.starting import begin
 from bot.render import button_label
@@ -64,11 +64,8 @@ async def on_add_button(update: Update, context: Context) -> None:
 
 async def on_remove_button(update: Update, context: Context) -> None:
     """Remove the interest the button names (by a stable id: a second press finds nothing more to remove)."""
-    query = update.callback_query
-    assert query is not None
+    query, parsed = pressed(update, callbacks.INTEREST_REMOVE)
     uid, language = user_id(update), lang(update)
-    parsed = callbacks.INTEREST_REMOVE.parse(query.data)
-    assert parsed is not None
     name = await interests.remove_interest(services(context), uid, parsed[0])
     if name is None:
         await answer_passed(query, language)

@@ -11,16 +11,17 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot.domain import engine
 from bot.domain.engine import Draft
 from bot.domain.flows import FLOWS, PAGES, Flow
-from bot.handlers import callbacks
 from bot.handlers.common import (
     Context,
     answer_passed,
     button_column,
     drop_buttons,
     lang,
+    pressed,
     say,
     services,
     user_id,
@@ -116,10 +117,7 @@ def start_command(flow: Flow) -> Any:
 
 async def on_start_button(update: Update, context: Context) -> None:
     """`start:<flow>` buttons (on nudges) start that exercise, or leave the open one as it is."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.START.parse(query.data)
-    assert parsed is not None
+    query, parsed = pressed(update, callbacks.START)
     started = await begin(context, user_id(update), lang(update), FLOWS[parsed[0]], pressed=True)
     await (query.answer() if started else query.answer(t("flow.already_open", lang(update))))
 
@@ -156,10 +154,7 @@ async def _open_decision(update: Update, context: Context, action: str, draft_id
 
 async def on_decision(update: Update, context: Context) -> None:
     """Keep/discard after /cancel, continue an open exercise, or add late morning pages."""
-    assert update.callback_query is not None
-    parsed = callbacks.DECISION.parse(update.callback_query.data)
-    assert parsed is not None
-    action, draft_id = parsed
+    _, (action, draft_id) = pressed(update, callbacks.DECISION)
     uid, language = user_id(update), lang(update)
     draft = await _open_decision(update, context, action, draft_id)
     if draft is None:
@@ -185,14 +180,11 @@ async def on_decision(update: Update, context: Context) -> None:
 
 async def on_switch(update: Update, context: Context) -> None:
     """Discard the open exercise and start another one."""
-    assert update.callback_query is not None
-    parsed = callbacks.SWITCH.parse(update.callback_query.data)
-    assert parsed is not None
-    draft_id, name = parsed
+    query, (draft_id, name) = pressed(update, callbacks.SWITCH)
     uid, language = user_id(update), lang(update)
     flow = FLOWS.get(name)
     if flow is None:
-        await answer_passed(update.callback_query, language)
+        await answer_passed(query, language)
         return
     if await _open_decision(update, context, "switch", draft_id) is None:
         return

@@ -10,11 +10,21 @@ from zoneinfo import ZoneInfo
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot.domain.models import Profile
 from bot.domain.parsing import format_time
 from bot.domain.schedule import PAUSED_UNTIL_RESUMED, Nudge
-from bot.handlers import callbacks
-from bot.handlers.common import Context, answer_passed, edit_text, lang, reply, services, user_data, user_id
+from bot.handlers.common import (
+    Context,
+    answer_passed,
+    edit_text,
+    lang,
+    pressed,
+    reply,
+    services,
+    user_data,
+    user_id,
+)
 from bot.handlers.settings import setup
 from bot.services import reminders
 from bot.texts import t
@@ -134,12 +144,9 @@ async def on_button(update: Update, context: Context) -> None:
 
     Only the current menu message's buttons work; "turn off" twice leaves it off.
     """
-    query = update.callback_query
-    assert query is not None
+    query, parsed = pressed(update, REMIND)
     language = lang(update)
     repo = services(context).repo
-    parsed = REMIND.parse(query.data)
-    assert parsed is not None
     (action,) = parsed
     profile = await repo.get_profile(user_id(update))
     current = query.message is not None and query.message.message_id == user_data(context).menu_message
@@ -167,4 +174,5 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     if change is None or change.chat.type != "private":
         return
     active = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    await reminders.set_active(services(context).repo, change.chat.id, active)
+    if await reminders.set_active(services(context).repo, change.chat.id, active) and active:
+        user_data(context).tell_reminders_on = True  # said at their /start, which usually follows

@@ -20,6 +20,7 @@ from telegram import (
 )
 from telegram.ext import filters
 
+from bot import callbacks
 from bot.domain.models import Profile
 from bot.domain.onboarding import Step, next_step, time_choices
 from bot.domain.parsing import (
@@ -30,7 +31,6 @@ from bot.domain.parsing import (
     parse_zone,
 )
 from bot.geo import zone_for_location
-from bot.handlers import callbacks
 from bot.handlers.common import (
     Context,
     UserData,
@@ -39,6 +39,7 @@ from bot.handlers.common import (
     first_name,
     lang,
     mark_chosen,
+    pressed,
     reply,
     services,
     user_data,
@@ -205,9 +206,12 @@ async def start(update: Update, context: Context) -> None:
         assert profile is not None
         language = lang(update)
         text = t("welcome_back", language, name=first_name(update), **_summary_values(profile, context))
-        if not profile.active:  # they had blocked the bot: say once that nudges come again
-            profile.active = True
-            await repo.save_profile(profile)
+        data = user_data(context)
+        if not profile.active or data.tell_reminders_on:  # they had blocked the bot: say once
+            data.tell_reminders_on = False
+            if not profile.active:
+                profile.active = True
+                await repo.save_profile(profile)
             text = Html(text + t("welcome_back.reminders_on", language))
         assert update.effective_chat is not None
         await update.effective_chat.send_message(text)
@@ -295,10 +299,7 @@ async def on_non_text(update: Update, context: Context) -> None:
 
 async def on_time_button(update: Update, context: Context) -> None:
     """A time for the open morning/evening question; any other press (old, twice, forged) has passed."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.TIME.parse(query.data)
-    assert parsed is not None
+    query, parsed = pressed(update, callbacks.TIME)
     profile = await services(context).repo.get_profile(user_id(update))
     step = Step(parsed[0])
     try:
@@ -319,11 +320,8 @@ async def on_time_button(update: Update, context: Context) -> None:
 
 
 async def on_edit_button(update: Update, context: Context) -> None:
-    """ "Change …" on the current settings or confirmation screen opens that question."""
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.EDIT.parse(query.data)
-    assert parsed is not None
+    """Open the question a "Change …" button names, from the current settings or confirmation screen."""
+    query, parsed = pressed(update, callbacks.EDIT)
     profile = await services(context).repo.get_profile(user_id(update))
     data = user_data(context)
     if (
