@@ -46,10 +46,6 @@ class PersonLocks:
                 del self._waiting[user_id]
                 del self._locks[user_id]
 
-    def busy(self, user_id: int) -> bool:
-        """Whether any work for the person is running or queued."""
-        return user_id in self._waiting
-
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Updates in arrival order per person, at most `max_concurrent_updates` people at a time."""

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MESSAGE_LIMIT = 4096  # characters of a message's text, after entity parsing
-CAPTION_LIMIT = 1024
 BUTTON_LIMIT = 64
 ELLIPSIS = "…"
 
@@ -227,9 +226,3 @@ def button_label(text: str, limit: int = BUTTON_LIMIT) -> str:
     """A button's label from plain text (never HTML-escaped): one line, at most `limit` visible
     characters, ending with "…" when cut. Use `bot.texts.plain` for a template."""
     return clip(" ".join(text.split()), limit)
-
-
-def clip_html(value: str, limit: int) -> str:
-    """Plain `value` clipped to `limit` visible characters and escaped, ready for Telegram HTML
-    (for echoing someone's words inside a longer sentence)."""
-    return html.escape(clip(value, limit), quote=False)

@@ -13,7 +13,6 @@ from bot.handlers.common import split_message
 from bot.render import (
     button_label,
     clip,
-    clip_html,
     graphemes,
     plain_length,
     plain_text,
@@ -179,10 +178,6 @@ def test_plain_formats_a_template_without_escaping() -> None:
     assert t("interests.button_remove", "en", name="<b>") == "✕ &lt;b&gt;"
     assert plain("boundaries.header", "en") == "Your boundaries"
     assert plain("did.minutes", "en").endswith("like 40m or 1h30.")
-
-
-def test_clip_html_escapes_after_clipping() -> None:
-    assert clip_html("<&>" * 10, 4) == "&lt;&amp;&gt;…"
 
 
 @pytest.mark.parametrize("limit", [0, 1])

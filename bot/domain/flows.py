@@ -51,8 +51,7 @@ class Step:
     optional: bool = False
     deepen: bool = False  # one follow-up when a TEXT answer is yes/no or only a few words
     when: When | None = None
-    minutes_from: str | None = None  # WRITING: answer key holding the chosen minutes
-    minutes_setting: str | None = None  # WRITING: config setting with the default minutes
+    minutes_from: str | None = None  # WRITING: answer key holding the chosen minutes (else pages_minutes)
     show_previous: bool = False  # remind the user what they wrote here last time
     template: str | None = None  # COMPOSE: text key with {answer keys}
     parse: str | None = None  # typed answers must parse as this ("duration": minutes)
@@ -171,7 +170,7 @@ PAGES = Flow(
     title="flow.pages.title",
     intro="flow.pages.intro",
     done="flow.pages.done",
-    steps=(Step("text", Kind.WRITING, "pages.write", minutes_setting="pages_minutes"),),
+    steps=(Step("text", Kind.WRITING, "pages.write"),),
 )
 
 # --- boundaries ----------------------------------------------------------------------------

@@ -13,20 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.flows import FLOWS, Kind
-from bot.domain.models import Entry
+from bot.domain.models import Entry, EntryKind
 
 Words = Callable[[str], str | None]
 """Plain words for a text key in the reader's language, or None when there is no such text."""
 
 # Answer keys in the order a person wrote them, per kind; unknown keys follow, sorted.
 FIELD_ORDER: dict[str, tuple[str, ...]] = {
-    "diary": ("family", "feeling", "intensity", "happened", "whose", "expressed", "expressed_why", "need"),
-    "selfexam": ("minutes", "q1", "q1_rating", "q2", "q2_rating", "q3", "q3_rating"),
-    "pages": ("text",),
-    "boundary": ("area", "need", "when", "why", "statement"),
-    "boundary_update": ("boundary_id", "shared", "outcome"),
-    "interest_time": ("interest", "minutes"),
-    "encourage": ("encouraged", "how"),
+    EntryKind.DIARY: (
+        "family",
+        "feeling",
+        "intensity",
+        "happened",
+        "whose",
+        "expressed",
+        "expressed_why",
+        "need",
+    ),
+    EntryKind.SELFEXAM: ("minutes", "q1", "q1_rating", "q2", "q2_rating", "q3", "q3_rating"),
+    EntryKind.PAGES: ("text",),
+    EntryKind.BOUNDARY: ("area", "need", "when", "why", "statement"),
+    EntryKind.BOUNDARY_UPDATE: ("boundary_id", "shared", "outcome"),
+    EntryKind.INTEREST_TIME: ("interest", "minutes"),
+    EntryKind.ENCOURAGE: ("encouraged", "how"),
 }
 HIDDEN = frozenset({"text_words", "q1_words", "q2_words", "q3_words", "followed_up"})
 YES, NO = "value.yes", "value.no"
@@ -70,7 +79,7 @@ def boundary_statements(entries: Iterable[Entry]) -> dict[str, str]:
     return {
         e.entry_id: str(e.data["statement"])
         for e in entries
-        if e.kind == "boundary" and e.data.get("statement")
+        if e.kind == EntryKind.BOUNDARY and e.data.get("statement")
     }
 
 

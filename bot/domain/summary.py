@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.domain.engine import streak
-from bot.domain.models import Entry
+from bot.domain.models import Entry, EntryKind
 
 
 class Period(StrEnum):
@@ -112,27 +112,28 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
     by_kind: dict[str, list[Entry]] = {}
     for entry in inside:
         by_kind.setdefault(entry.kind, []).append(entry)
-    diary = by_kind.get("diary", [])
+    diary = by_kind.get(EntryKind.DIARY, [])
     summary = Summary(start=start, end=end, days=days)
 
     summary.checkin_days = len({e.local_date for e in diary})
-    summary.streak = streak_at(end, [e.local_date for e in history if e.kind == "diary"], today)
+    summary.streak = streak_at(end, [e.local_date for e in history if e.kind == EntryKind.DIARY], today)
     feelings = Counter(f for f in map(_feeling, diary) if f)
     summary.top_feelings = feelings.most_common(3)
     summary.feeling_mix = feelings.most_common(8)
     summary.average_intensity = _average(_intensities(diary))
     previous_start = start - timedelta(days=days)
-    previous = [e for e in history if e.kind == "diary" and previous_start <= e.local_date < start]
+    previous = [e for e in history if e.kind == EntryKind.DIARY and previous_start <= e.local_date < start]
     summary.previous_average_intensity = _average(_intensities(previous))
     summary.whose = dict(Counter(str(e.data["whose"]) for e in diary if e.data.get("whose")))
     summary.expressed = dict(Counter(str(e.data["expressed"]) for e in diary if e.data.get("expressed")))
 
-    pages = by_kind.get("pages", [])
+    pages = by_kind.get(EntryKind.PAGES, [])
     summary.pages_sessions = sum(1 for e in pages if not e.data.get("late"))
     summary.pages_words = sum(int(e.data.get("text_words") or 0) for e in pages)
 
     exams = sorted(
-        (e for e in history if e.kind == "selfexam" and e.local_date <= end), key=lambda e: e.local_date
+        (e for e in history if e.kind == EntryKind.SELFEXAM and e.local_date <= end),
+        key=lambda e: e.local_date,
     )
     summary.ratings_in_period = any(start <= e.local_date for e in exams)
     for number in (1, 2, 3):
@@ -142,10 +143,14 @@ def summarise(history: Sequence[Entry], start: date, end: date, today: date) -> 
             first, latest = rated[0], rated[-1]
             summary.ratings[f"q{number}"] = Rating(latest.data[key], first.data[key], first.local_date)
 
-    summary.boundaries_set = len(by_kind.get("boundary", []))
-    summary.boundaries_shared = sum(1 for e in by_kind.get("boundary_update", []) if e.data.get("shared"))
-    summary.interest_minutes = sum(int(e.data.get("minutes") or 0) for e in by_kind.get("interest_time", []))
-    encourage = by_kind.get("encourage", [])
+    summary.boundaries_set = len(by_kind.get(EntryKind.BOUNDARY, []))
+    summary.boundaries_shared = sum(
+        1 for e in by_kind.get(EntryKind.BOUNDARY_UPDATE, []) if e.data.get("shared")
+    )
+    summary.interest_minutes = sum(
+        int(e.data.get("minutes") or 0) for e in by_kind.get(EntryKind.INTEREST_TIME, [])
+    )
+    encourage = by_kind.get(EntryKind.ENCOURAGE, [])
     summary.encouraged = str(encourage[-1].data.get("encouraged")) if encourage else None
 
     for offset in range(days):

@@ -29,7 +29,6 @@ def interest_id(name: str) -> str:
 class Added:
     name: str
     added: bool  # False: already in the list, or the list is full
-    full: bool = False
 
 
 async def add_interest(svc: Services, uid: int, name: str) -> Added:
@@ -39,7 +38,7 @@ async def add_interest(svc: Services, uid: int, name: str) -> Added:
     if profile is None or not name or name.casefold() in (i.casefold() for i in profile.interests):
         return Added(name, added=False)
     if len(profile.interests) >= MAX_INTERESTS:
-        return Added(name, added=False, full=True)
+        return Added(name, added=False)
     profile.interests.append(name)
     await svc.repo.save_profile(profile)
     return Added(name, added=True)
