@@ -68,6 +68,7 @@ class UserData:
 
     editing: str | None = None  # the settings question that is open; typed text answers it
     menu_message: int | None = None  # the settings or reminders menu whose buttons are current
+    menu_buttons: frozenset[str] = frozenset()  # the callback data that menu carries right now
     pending_delete: Confirmation | None = None  # created by /delete, used once
     quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
     tell_reminders_on: bool = False  # they unblocked the bot; their next /start says nudges come again
@@ -136,6 +137,37 @@ async def say(
 ) -> Message:
     """Send text `key` to the person's private chat (jobs have no update to reply to)."""
     return await context.bot.send_message(uid, t(key, language, **values), reply_markup=markup)
+
+
+def remember_menu(context: Context, message: MaybeInaccessibleMessage | None, markup: Any = None) -> None:
+    """`message` (sent or just edited to `markup`) is the current menu: only its buttons are valid presses."""
+    data = user_data(context)
+    if markup is None and isinstance(message, Message):
+        markup = message.reply_markup
+    data.menu_message = message.message_id if message is not None else None
+    data.menu_buttons = frozenset(
+        button.callback_data
+        for row in (markup.inline_keyboard if markup else ())
+        for button in row
+        if isinstance(button.callback_data, str)
+    )
+
+
+def forget_menu(context: Context) -> None:
+    data = user_data(context)
+    data.menu_message, data.menu_buttons = None, frozenset()
+
+
+def on_current_menu(update: Update, context: Context) -> bool:
+    """Whether the press is a button the current menu carries, on that menu (older menus have passed)."""
+    query = update.callback_query
+    data = user_data(context)
+    return (
+        query is not None
+        and query.message is not None
+        and query.message.message_id == data.menu_message
+        and query.data in data.menu_buttons
+    )
 
 
 def pressed(update: Update, button: Button) -> tuple[CallbackQuery, tuple[str, ...]]:

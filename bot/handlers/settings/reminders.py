@@ -19,7 +19,9 @@ from bot.handlers.common import (
     answer_passed,
     edit_text,
     lang,
+    on_current_menu,
     pressed,
+    remember_menu,
     reply,
     services,
     user_data,
@@ -135,8 +137,7 @@ async def remind_command(update: Update, context: Context) -> None:
         return
     text, markup = _menu(context, profile, language)
     assert update.effective_chat is not None
-    sent = await update.effective_chat.send_message(text, reply_markup=markup)
-    user_data(context).menu_message = sent.message_id
+    remember_menu(context, await update.effective_chat.send_message(text, reply_markup=markup))
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -149,8 +150,7 @@ async def on_button(update: Update, context: Context) -> None:
     repo = services(context).repo
     (action,) = parsed
     profile = await repo.get_profile(user_id(update))
-    current = query.message is not None and query.message.message_id == user_data(context).menu_message
-    if profile is None or not profile.onboarded or not current:
+    if profile is None or not profile.onboarded or not on_current_menu(update, context):
         await answer_passed(query, language)
         return
     await query.answer()
@@ -166,6 +166,7 @@ async def on_button(update: Update, context: Context) -> None:
     else:
         text, markup = _menu(context, profile, language)
     await edit_text(query.message, text, reply_markup=markup)
+    remember_menu(context, query.message, markup)
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:

@@ -21,6 +21,7 @@ from telegram import (
 from telegram.ext import filters
 
 from bot import callbacks
+from bot.config import Config
 from bot.domain.models import Profile
 from bot.domain.onboarding import Step, next_step, time_choices
 from bot.domain.parsing import (
@@ -37,9 +38,12 @@ from bot.handlers.common import (
     answer_passed,
     drop_buttons,
     first_name,
+    forget_menu,
     lang,
     mark_chosen,
+    on_current_menu,
     pressed,
+    remember_menu,
     reply,
     services,
     user_data,
@@ -68,13 +72,6 @@ def _open_question(profile: Profile | None, context: Context) -> Step | None:
     return next_step(profile)
 
 
-def _is_current_menu(update: Update, context: Context) -> bool:
-    """Whether a pressed menu button is on the menu message sent last (older menus have passed)."""
-    query = update.callback_query
-    message = query.message if query else None
-    return message is not None and message.message_id == user_data(context).menu_message
-
-
 def _summary_values(profile: Profile, context: Context) -> dict[str, str]:
     now = services(context).clock()
     assert profile.timezone and profile.morning and profile.evening
@@ -96,6 +93,12 @@ def _change_buttons(language: str) -> list[list[InlineKeyboardButton]]:
     ]
 
 
+def _offered_times(step: Step, profile: Profile | None, config: Config) -> list[time]:
+    """The times the morning/evening question offers as buttons (around the current or default time)."""
+    current = getattr(profile, step.value, None) if profile else None
+    return time_choices(current or (config.morning if step is Step.MORNING else config.evening))
+
+
 async def ask(update: Update, context: Context, step: Step, profile: Profile | None) -> None:
     """Send the screen for one setup question."""
     config = services(context).config
@@ -110,13 +113,11 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
         )
         await reply(update, "ask_zone", button=share, reply_markup=keyboard)
     elif step in (Step.MORNING, Step.EVENING):
-        current = getattr(profile, step.value, None) if profile else None
-        default: time = current or (config.morning if step is Step.MORNING else config.evening)
         buttons = [
             InlineKeyboardButton(
                 format_time(choice), callback_data=callbacks.TIME.data(step.value, format_time(choice))
             )
-            for choice in time_choices(default)
+            for choice in _offered_times(step, profile, config)
         ]
         await reply(update, f"ask_{step.value}", reply_markup=InlineKeyboardMarkup([buttons]))
     else:
@@ -130,7 +131,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
             reply_markup=InlineKeyboardMarkup([[confirm], *_change_buttons(language)]),
             **_summary_values(profile, context),
         )
-        user_data(context).menu_message = sent.message_id if sent else None
+        remember_menu(context, sent)
 
 
 async def show_settings(update: Update, context: Context, profile: Profile) -> None:
@@ -145,7 +146,7 @@ async def show_settings(update: Update, context: Context, profile: Profile) -> N
     sent = await reply(
         update, "settings", reply_markup=InlineKeyboardMarkup(rows), **_summary_values(profile, context)
     )
-    user_data(context).menu_message = sent.message_id if sent else None
+    remember_menu(context, sent)
 
 
 async def _continue(update: Update, context: Context, profile: Profile) -> None:
@@ -311,6 +312,7 @@ async def on_time_button(update: Update, context: Context) -> None:
         or profile is None
         or profile.timezone is None
         or _open_question(profile, context) is not step
+        or value not in _offered_times(step, profile, services(context).config)
     ):
         await answer_passed(query, lang(update))
         return
@@ -327,7 +329,7 @@ async def on_edit_button(update: Update, context: Context) -> None:
     if (
         profile is None
         or profile.timezone is None
-        or not _is_current_menu(update, context)
+        or not on_current_menu(update, context)
         or data.editing == parsed[0]
     ):
         await answer_passed(query, lang(update))
@@ -349,7 +351,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     await query.answer()
     profile.onboarded = True
     await repo.save_profile(profile)
-    user_data(context).menu_message = None
+    forget_menu(context)
     await drop_buttons(query.message)
     values = _summary_values(profile, context)
     await reply(update, "onboarded", morning=values["morning"], evening=values["evening"])
@@ -358,12 +360,12 @@ async def on_confirm(update: Update, context: Context) -> None:
 async def on_settings_done(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    if not _is_current_menu(update, context):
+    if not on_current_menu(update, context):
         await answer_passed(query, lang(update))
         return
     await query.answer()
-    data = user_data(context)
-    data.editing = data.menu_message = None
+    user_data(context).editing = None
+    forget_menu(context)
     await drop_buttons(query.message)
     await reply(update, "settings_closed")
 
