@@ -35,7 +35,7 @@ from bench.report import write_section  # noqa: E402
 from bot.domain.models import Profile  # noqa: E402
 from bot.storage.tinydb_store import TinyDBRepository  # noqa: E402
 from tests.fakeapi.server import FakeTelegramServer  # noqa: E402
-from tests.fakeapi.user import FakeUser  # noqa: E402
+from tests.fakeapi.user import FakeUser, Predicate  # noqa: E402
 
 CHECKIN = [
     ("/checkin", "family of feelings"),
@@ -104,6 +104,11 @@ class Process:
             self.proc.wait()
 
 
+def showing(marker: str) -> Predicate:
+    """Matches a bot message whose text contains `marker`."""
+    return lambda message: marker in message.content
+
+
 async def person(user: FakeUser, echo: bool, deadline: float, latencies: list[float]) -> int:
     """Answer as fast as replies come until the deadline; returns the round trips made."""
     trips = 0
@@ -112,7 +117,7 @@ async def person(user: FakeUser, echo: bool, deadline: float, latencies: list[fl
         for text, marker in script:
             sent = time.monotonic()
             await user.send(text)
-            await user.wait_for(lambda m, marker=marker: marker in m.content, timeout=60, include_edits=False)
+            await user.wait_for(showing(marker), timeout=60, include_edits=False)
             latencies.append(time.monotonic() - sent)
             trips += 1
     return trips

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.domain import engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved
-from bot.domain.flows import BOUNDARY, CHECKIN, DID, FLOWS, PAGES, SELFEXAM, Kind
+from bot.domain.flows import BOUNDARY, CHECKIN, DID, FLOWS, PAGES, SELFEXAM, Flow, Kind
 from bot.texts import TEXTS
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ LABELS = TEXTS["en"]
 SOURCES = {"interests": ["piano"], "writing_minutes": ["3", "5"]}
 
 
-def text(draft: Draft, flow: engine.Flow, value: str) -> engine.Outcome:
+def text(draft: Draft, flow: Flow, value: str) -> engine.Outcome:
     return engine.answer_text(flow, draft, value, NOW, labels=LABELS, sources=SOURCES)
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.models import Entry, Profile
-from bot.services import utc_now
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, press, send
@@ -19,6 +17,29 @@ from tests.fakeapi.user import FakeUser
 
 async def question(user: FakeUser, marker: str) -> str:
     return (await user.wait_for(lambda m: marker in m.content and not m.edited)).content
+
+
+async def expect(user: FakeUser, *fragments: str) -> list[str]:
+    """Read the bot's new messages (edits aside); assert there is one per fragment, holding it, in order.
+
+    In-process, whatever the bot sends is recorded by the time `send`, `press` or `run_job` returns.
+    """
+    new = user.pending()
+    if new:
+        last = new[-1].seq
+        await user.wait_for(lambda m: m.seq == last)
+    texts = [m.content for m in new if not m.edited]
+    assert len(texts) == len(fragments), texts
+    assert all(f in text for f, text in zip(fragments, texts, strict=True)), texts
+    return texts
+
+
+def due_in(h: Harness, job: str) -> timedelta:
+    """How long until the JobQueue runs `job` by itself (it keeps real time; the bot reads the fake clock)."""
+    assert h.app.job_queue is not None
+    (scheduled,) = h.app.job_queue.get_jobs_by_name(job)
+    assert scheduled.next_t is not None
+    return scheduled.next_t - datetime.now(UTC)
 
 
 async def entries(h: Harness, user: FakeUser, kind: str) -> list[Entry]:
@@ -120,8 +141,7 @@ async def test_cancel_keep_then_resume_and_cancel_discard(harness: Harness) -> N
     await send(harness, user, "just chatting")  # no longer routed into the exercise
     assert "/checkin" in (await user.next_message()).content
     await send(harness, user, "/checkin")
-    await question(user, "Welcome back to your emotion diary")
-    await question(user, "Which word fits best?")
+    await expect(user, "Welcome back to your emotion diary", "Which word fits best?")
     await send(harness, user, "/cancel")
     await press(harness, user, "Discard it")
     await question(user, "Nothing from this emotion diary was kept")
@@ -153,10 +173,10 @@ async def test_starting_another_flow_asks_first(harness: Harness) -> None:
 async def test_non_text_in_flow_repeats_question(harness: Harness) -> None:
     user = harness.user()
     await send(harness, user, "/checkin")
+    await question(user, "family of feelings")
     await user.send_sticker()
     await harness.pump()
-    await question(user, "only read text in an exercise")
-    await question(user, "family of feelings")
+    await expect(user, "only read text in an exercise", "family of feelings")
 
 
 async def test_selfexam_with_done_and_previous_answer_on_retake(clock: Clock) -> None:
@@ -166,24 +186,26 @@ async def test_selfexam_with_done_and_previous_answer_on_retake(clock: Clock) ->
             await send(h, user, "/selfexam")
             await question(user, "How long would you like")
             await press(h, user, "3 min")
-            q1 = await question(user, "Can I tell my partner")
+            q1, _ = await expect(user, "Can I tell my partner", "The clock is running: 3 min")
             if round_no == 2:
                 assert "Last time (2026-11-28) you began with: “Round one, first line”" in q1
-            assert "3 min" in await question(user, "The clock is running")
             await send(h, user, f"Round {'one' if round_no == 1 else 'two'}, first line\nand more")
             await send(h, user, "Second message here.")
+            await expect(user)  # writing is taken quietly while the window is open
             await send(h, user, "/done")
-            assert "You wrote <b>" not in await question(user, "Closed. You wrote")
+            closed, _ = await expect(user, "Closed. You wrote 9 words.", "sharing your true feelings")
+            assert "You wrote <b>" not in closed
             await press(h, user, "4")
-            await question(user, "Do I stay myself")
+            await expect(user, "Do I stay myself", "The clock is running")
             await send(h, user, "/done")
-            await question(user, "No words this time")
+            await expect(user, "Closed. You wrote 0 words.", "No words this time", "sense of self")
             await press(h, user, "3")
-            await question(user, "Do I respect my own boundaries")
+            await expect(user, "Do I respect my own boundaries", "The clock is running")
             await send(h, user, "Boundaries are hard.")
             await send(h, user, "/done")
+            await expect(user, "Closed. You wrote 3 words.", "respect both your boundaries")
             await press(h, user, "2")
-            await question(user, "That was real work")
+            await expect(user, "That was real work")
         found = await h.repo.list_entries(user.id, "selfexam")
         assert len(found) == 2
         assert found[0].data["q1"] == "Round one, first line\nand more\n\nSecond message here."
@@ -195,21 +217,26 @@ async def test_selfexam_with_done_and_previous_answer_on_retake(clock: Clock) ->
         )
 
 
-async def test_pages_window_times_up_on_its_own_and_late_text_is_offered() -> None:
-    async with Harness(InMemoryRepository(), utc_now, pages_minutes=0.02, pages_goal=10) as h:
+async def test_pages_window_times_up_on_its_own_and_late_text_is_offered(clock: Clock) -> None:
+    async with Harness(InMemoryRepository(), clock, pages_minutes=10, pages_goal=10) as h:
         user = h.user()
         await send(h, user, "/pages")
-        await question(user, "Today's goal is 10 words")
+        await expect(user, "Empty your head", "Today's goal is 10 words", "The clock is running: 10 min")
+        assert timedelta(minutes=9, seconds=50) < due_in(h, f"writing:{user.id}") <= timedelta(minutes=10)
         await send(h, user, "one two three four five six seven")
-        times_up = await user.wait_for(lambda m: "Time's up" in m.content, timeout=10)
-        assert "You wrote 7 words" in times_up.content
-        done = await question(user, "of 10 words today")
+        await expect(user)  # the window is open: the writing is taken quietly
+        clock.now += timedelta(minutes=10, seconds=1)
+        await h.run_job(f"writing:{user.id}")
+        times_up, done = await expect(user, "Time's up", "of 10 words today")
+        assert "You wrote 7 words" in times_up
         assert "Saved: 7 of 10" in done
         await send(h, user, "eight nine ten eleven")
-        await question(user, "Add this message to today's morning pages")
+        await expect(user, "Add this message to today's morning pages")
         await send(h, user, "twelve")
+        await expect(user)  # kept with the late text until the person decides
         await press(h, user, "Add it")
-        assert "now have 12 words" in await question(user, "Added.")
+        (added,) = await expect(user, "Added.")
+        assert "now have 12 words" in added
         assert sum(e.data["text_words"] for e in await entries(h, user, "pages")) == 12
 
 
@@ -237,19 +264,34 @@ async def test_boundary_compose_list_and_share(harness: Harness) -> None:
     assert update.data["shared"] is True and update.data["outcome"].startswith("She listened")
 
 
+async def write_boundary(h: Harness, user: FakeUser) -> None:
+    """The person writes down a boundary (and keeps it to themselves for now)."""
+    await send(h, user, "/boundary")
+    for answer in ("Phone", "no phones at dinner, please, really", "we eat", "I want to be present with you"):
+        await send(h, user, answer)
+    await press(h, user, "✅ Use this")
+    await question(user, "/boundaries shows all")
+
+
 async def test_unshared_boundary_gets_one_follow_up(harness: Harness, clock: Clock) -> None:
     user = harness.user()
-    await send(harness, user, "/boundary")
-    for answer in ("Phone", "no phones at dinner, please, really", "we eat", "I want to be present with you"):
-        await send(harness, user, answer)
-    await press(harness, user, "✅ Use this")
+    await write_boundary(harness, user)
     clock.now += timedelta(days=4)
     await send(harness, user, "/did piano 30m")
-    await question(user, "gentle nudge")
+    await expect(user, "Logged 30 min of piano", "gentle nudge")
     await send(harness, user, "/did piano 20m")
-    await user.wait_for(lambda m: "Logged" in m.content)
-    await harness.pump()
-    assert not [m for m in user.pending() if "gentle nudge" in m.content]
+    await expect(user, "Logged 20 min of piano")
+
+
+async def test_boundary_follow_up_comes_after_a_finished_exercise(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    await write_boundary(harness, user)
+    clock.now += timedelta(days=4)
+    await send(harness, user, "/encourage")
+    await press(harness, user, "Not this week")
+    await question(user, "next week?")
+    await send(harness, user, "/skip")
+    await expect(user, "separate worlds", "gentle nudge")
 
 
 async def test_interests_and_did(harness: Harness) -> None:
@@ -280,9 +322,13 @@ async def test_idle_flow_is_set_aside(harness: Harness, clock: Clock) -> None:
     user = harness.user()
     await send(harness, user, "/checkin")
     await send(harness, user, "joy")
-    clock.now += timedelta(minutes=31)
+    await question(user, "Which word fits best?")
+    clock.now += timedelta(minutes=29)
     await harness.run_job("idle-flows")
-    await question(user, "I've set your emotion diary aside")
+    await expect(user)  # not idle long enough yet
+    clock.now += timedelta(minutes=2)
+    await harness.run_job("idle-flows")
+    await expect(user, "I've set your emotion diary aside")
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["paused"] and draft["answers"] == {"family": "joy"}
 
@@ -308,18 +354,25 @@ async def test_restart_mid_flow_resumes(
         }
 
 
-async def test_writing_window_survives_restart(disk_repo_factory: Callable[[], TinyDBRepository]) -> None:
-    async with Harness(disk_repo_factory(), utc_now, pages_minutes=0.05) as first:
+async def test_writing_window_survives_restart(
+    clock: Clock, disk_repo_factory: Callable[[], TinyDBRepository]
+) -> None:
+    async with Harness(disk_repo_factory(), clock, pages_minutes=10) as first:
         user = first.user()
         await send(first, user, "/pages")
         await question(user, "The clock is running")
         await send(first, user, "before the restart")
-    async with Harness(disk_repo_factory(), utc_now, pages_minutes=0.05) as second:
+    clock.now += timedelta(minutes=4)  # the bot was down for part of the window
+    async with Harness(disk_repo_factory(), clock, pages_minutes=10) as second:
         user = second.user()
+        # the timer is rebuilt for what is left of the window, not a fresh one
+        assert timedelta(minutes=5, seconds=50) < due_in(second, f"writing:{user.id}") <= timedelta(minutes=6)
         await send(second, user, "after it")
-        times_up = await user.wait_for(lambda m: "Time's up" in m.content, timeout=10)
-        assert "You wrote 5 words" in times_up.content
-        await question(user, "Saved:")
+        await expect(user)  # still inside the window
+        clock.now += timedelta(minutes=6, seconds=1)
+        await second.run_job(f"writing:{user.id}")
+        times_up, _ = await expect(user, "Time's up", "Saved:")
+        assert "You wrote 5 words" in times_up
         (entry,) = await second.repo.list_entries(user.id, "pages")
         assert entry.data["text"] == "before the restart\n\nafter it"
 
@@ -366,7 +419,6 @@ async def test_random_input_never_breaks_a_flow(
         export = await h.repo.export_user(user.id)
         for raw in export["entries"]:
             Entry.from_dict(raw)
-        await asyncio.sleep(0)
 
 
 async def test_many_long_boundaries_are_listed_in_messages_under_the_limit(harness: Harness) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -17,13 +18,13 @@ WINDOW = timedelta(hours=2)
 
 
 def person(
-    zone: str = "Europe/Berlin", morning: time = time(7, 30), evening: time = time(21, 0), **extra: object
+    zone: str = "Europe/Berlin", morning: time = time(7, 30), evening: time = time(21, 0), **extra: Any
 ) -> Profile:
-    return Profile(user_id=1, timezone=zone, morning=morning, evening=evening, onboarded=True, **extra)  # type: ignore[arg-type]
+    return Profile(user_id=1, timezone=zone, morning=morning, evening=evening, onboarded=True, **extra)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_next_morning_in_berlin_winter() -> None:

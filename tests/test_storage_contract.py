@@ -311,10 +311,10 @@ async def test_draft_round_trip_replace_and_clear(repo: Repository) -> None:
 
 
 async def test_drafts_are_isolated_copied_exported_and_deleted(repo: Repository) -> None:
-    mine = {"flow": "pages", "answers": {"parts": ["a"]}}
-    await repo.save_draft(1, mine)
+    parts = ["a"]
+    await repo.save_draft(1, {"flow": "pages", "answers": {"parts": parts}})
     await repo.save_draft(2, DRAFT)
-    mine["answers"]["parts"].append("mutated after saving")
+    parts.append("mutated after saving")
     got = await repo.get_draft(1)
     assert got == {"flow": "pages", "answers": {"parts": ["a"]}}
     assert got is not None
