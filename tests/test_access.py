@@ -92,6 +92,7 @@ async def test_strangers_with_junk_codes_make_the_bot_write_nothing(
         before = invites.read_bytes(), invites.stat().st_ino, invites.stat().st_mtime_ns
         fsyncs: list[int] = []
         real_fsync = os.fsync
+
         def counting_fsync(fd: int) -> None:
             fsyncs.append(fd)
             real_fsync(fd)

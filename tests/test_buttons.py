@@ -182,7 +182,7 @@ async def test_forged_data_of_every_prefix_in_every_state_changes_nothing(
         no_errors(user)
 
 
-STARTERS = (callbacks.START, callbacks.SUMMARY, callbacks.INTEREST_ADD)  # start or show, change nothing stored
+STARTERS = (callbacks.START, callbacks.SUMMARY, callbacks.INTEREST_ADD)  # they start or show something
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

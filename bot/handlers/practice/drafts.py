@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from telegram.ext import Job
+from telegram.ext import Job, JobQueue
 
 from bot.domain.engine import Draft
-from bot.handlers.common import Context, services
+from bot.handlers.common import BotData, Context, services
 from bot.services import exercises
 
 JobCallback = Any  # a JobQueue callback; typed loosely to avoid importing the writing module here
@@ -49,7 +49,14 @@ def start_timer(context: Context, uid: int, until: datetime, callback: JobCallba
     """Run `callback` for the person when their writing window ends (replacing an older timer)."""
     stop_timer(context, uid)
     assert context.job_queue is not None
-    delay = max(0.0, (until - services(context).clock()).total_seconds())
-    job = context.job_queue.run_once(callback, when=delay, data=uid, name=f"writing:{uid}", user_id=uid)
-    context.bot_data.flows.writing_jobs[uid] = job
+    return schedule_timer(context.job_queue, context.bot_data, uid, until, callback)
+
+
+def schedule_timer(
+    job_queue: JobQueue[Any], bot_data: BotData, uid: int, until: datetime, callback: JobCallback
+) -> Job[Any]:
+    """The writing-window timer job (also rebuilt from stored drafts at start)."""
+    delay = max(0.0, (until - bot_data.services.clock()).total_seconds())
+    job = job_queue.run_once(callback, when=delay, data=uid, name=f"writing:{uid}", user_id=uid)
+    bot_data.flows.writing_jobs[uid] = job
     return job

@@ -23,7 +23,6 @@ async def restore(app: App) -> None:
     flows = app.bot_data.flows
     svc = app.bot_data.services
     assert app.job_queue is not None
-    now = svc.clock()
     for uid in await svc.repo.users_with_drafts():
         raw = await svc.repo.get_draft(uid)
         if raw is None:
@@ -38,10 +37,7 @@ async def restore(app: App) -> None:
         flows.active.add(uid)
         flows.last_activity[uid] = draft.updated_at
         if draft.writing is not None:
-            delay = max(0.0, (draft.writing.until - now).total_seconds())
-            flows.writing_jobs[uid] = app.job_queue.run_once(
-                writing_time_up, when=delay, data=uid, name=f"writing:{uid}", user_id=uid
-            )
+            drafts.schedule_timer(app.job_queue, app.bot_data, uid, draft.writing.until, writing_time_up)
     app.job_queue.run_repeating(
         sweep_idle, interval=IDLE_CHECK_SECONDS, first=IDLE_CHECK_SECONDS, name=IDLE_JOB
     )
