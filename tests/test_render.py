@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.handlers.common import split_message
 from bot.render import (
     button_label,
     clip,
@@ -144,9 +143,9 @@ def test_split_lines_keeps_lines_whole_and_splits_only_a_long_one() -> None:
     assert "".join(joined.split()) == "".join(plain_text("\n".join(lines)).split())
 
 
-def test_split_message_delegates_and_no_longer_cuts() -> None:
+def test_split_lines_splits_a_long_line_instead_of_cutting_it() -> None:
     line = "a " * 3000
-    chunks = split_message(["x", line])
+    chunks = split_lines(["x", line])
     assert len(chunks) == 2 and "".join(chunks).count("a") == 3000
 
 

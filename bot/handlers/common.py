@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import logging
-from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,12 +22,9 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.callbacks import Button
 from bot.concurrency import PersonLocks
 from bot.nudges import NudgeScheduler
-from bot.render import MESSAGE_LIMIT, split_lines
 from bot.services import Services
 from bot.services.deletion import Confirmation
 from bot.texts import language_for, t
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,14 +105,6 @@ def lang(update: Update) -> str:
 def first_name(update: Update) -> str:
     user = update.effective_user
     return user.first_name if user and user.first_name else "there"
-
-
-def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join lines into as few messages as fit Telegram's limit; a longer line is split, never cut.
-
-    Kept for the handlers that use it; the rule lives in `bot.render.split_lines`.
-    """
-    return split_lines(lines, limit)
 
 
 def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMarkup:

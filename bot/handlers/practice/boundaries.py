@@ -7,9 +7,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import callbacks
 from bot.domain import engine
 from bot.domain.flows import BOUNDARY_SHARE
-from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, split_message, user_id
+from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, user_id
 from bot.handlers.practice.asking import STATEMENT_CLIP
 from bot.handlers.practice.starting import begin
+from bot.render import split_lines
 from bot.services import boundaries
 from bot.texts import t
 
@@ -29,7 +30,7 @@ async def boundaries_command(update: Update, context: Context) -> None:
         if not is_shared:
             label = t("boundaries.button_share", language, number=number)
             rows.append([InlineKeyboardButton(label, callback_data=callbacks.SHARE.data(boundary.entry_id))])
-    chunks = split_message(lines)
+    chunks = split_lines(lines)
     for chunk in chunks[:-1]:
         await context.bot.send_message(uid, chunk)
     await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows) if rows else None)
