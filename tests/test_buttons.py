@@ -427,3 +427,18 @@ async def test_did_while_a_writing_window_is_open_keeps_the_window(harness: Harn
     await send(harness, user, "more thoughts")
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["writing"]["parts"] == ["first thoughts", "more thoughts"]
+
+
+async def test_sharing_a_boundary_while_another_exercise_is_open_keeps_which_boundary(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    boundary = Entry(kind="boundary", local_date=date(2026, 11, 20), data={"statement": "I need quiet"})
+    await harness.repo.append_entry(user.id, boundary)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "/boundaries")
+    await press(harness, user, "Mark 1 as shared")
+    await tap(harness, user, "Discard it and start", times=2)
+    await send(harness, user, "It went well.")
+    (update,) = await harness.repo.list_entries(user.id, "boundary_update")
+    assert update.data["boundary_id"] == boundary.entry_id and update.data["outcome"] == "It went well."
+    no_errors(user)

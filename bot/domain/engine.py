@@ -85,6 +85,7 @@ class Draft:
     writing: Writing | None = None
     paused: bool = False
     prompt: str | None = None  # the decision whose buttons are current: "cancel", "switch" or "late"
+    switch_to: dict[str, Any] | None = None  # with "switch": the exercise asked for, {"flow", "seed"}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class Draft:
             ),
             "paused": self.paused,
             "prompt": self.prompt,
+            "switch_to": self.switch_to,
         }
 
     @classmethod
@@ -138,6 +140,7 @@ class Draft:
             ),
             paused=bool(raw.get("paused", False)),
             prompt=raw.get("prompt"),
+            switch_to=raw.get("switch_to"),
         )
         if draft.step is not None:
             FLOWS[draft.flow].step(draft.step)  # KeyError if the flow no longer has it

@@ -67,7 +67,7 @@ async def begin(
         if pressed and not draft.paused:
             return False
         draft.paused = False
-        draft.prompt = None
+        draft.prompt, draft.switch_to = None, None
         draft.updated_at = svc.clock()
         await drafts.save(context, uid, draft)
         await say(context, uid, language, "flow.resumed", title=t(flow.title, language))
@@ -78,6 +78,7 @@ async def begin(
         return True
     if draft is not None:
         draft.prompt = SWITCH
+        draft.switch_to = {"flow": flow.name, "seed": seed or {}}
         await drafts.save(context, uid, draft)
         markup = button_column(
             language,
@@ -128,7 +129,7 @@ async def cancel_command(update: Update, context: Context) -> bool:
     draft = await drafts.load(context, uid)
     if draft is None or draft.paused:
         return False
-    draft.prompt = CANCEL
+    draft.prompt, draft.switch_to = CANCEL, None
     await drafts.save(context, uid, draft)
     markup = button_column(
         language,
@@ -139,12 +140,19 @@ async def cancel_command(update: Update, context: Context) -> bool:
     return True
 
 
-async def _open_decision(update: Update, context: Context, action: str, draft_id: str) -> Draft | None:
+async def _open_decision(
+    update: Update, context: Context, action: str, draft_id: str, switch_to: str | None = None
+) -> Draft | None:
     """The draft if `action` answers its open decision; otherwise the press has passed (answered here)."""
     query = update.callback_query
     assert query is not None
     draft = await drafts.load(context, user_id(update))
-    if draft is None or draft.draft_id != draft_id or draft.prompt != PROMPT_OF[action]:
+    if (
+        draft is None
+        or draft.draft_id != draft_id
+        or draft.prompt != PROMPT_OF[action]
+        or (switch_to is not None and (draft.switch_to or {}).get("flow") != switch_to)
+    ):
         await answer_passed(query, lang(update))
         return None
     await query.answer()
@@ -160,7 +168,7 @@ async def on_decision(update: Update, context: Context) -> None:
     if draft is None:
         return
     flow = FLOWS[draft.flow]
-    draft.prompt = None
+    draft.prompt, draft.switch_to = None, None
     if action == "keep":
         draft.paused = True
         drafts.stop_timer(context, uid)
@@ -180,16 +188,13 @@ async def on_decision(update: Update, context: Context) -> None:
 
 async def on_switch(update: Update, context: Context) -> None:
     """Discard the open exercise and start another one."""
-    query, (draft_id, name) = pressed(update, callbacks.SWITCH)
+    _, (draft_id, name) = pressed(update, callbacks.SWITCH)
     uid, language = user_id(update), lang(update)
-    flow = FLOWS.get(name)
-    if flow is None:
-        await answer_passed(query, language)
-        return
-    if await _open_decision(update, context, "switch", draft_id) is None:
+    draft = await _open_decision(update, context, "switch", draft_id, switch_to=name)
+    if draft is None or draft.switch_to is None:
         return
     await drafts.clear(context, uid)
-    await begin(context, uid, language, flow)
+    await begin(context, uid, language, FLOWS[name], seed=draft.switch_to.get("seed") or None)
 
 
 async def offer_late_pages(context: Context, uid: int, language: str, text: str) -> bool:
