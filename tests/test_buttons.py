@@ -442,3 +442,21 @@ async def test_sharing_a_boundary_while_another_exercise_is_open_keeps_which_bou
     (update,) = await harness.repo.list_entries(user.id, "boundary_update")
     assert update.data["boundary_id"] == boundary.entry_id and update.data["outcome"] == "It went well."
     no_errors(user)
+
+
+async def test_adding_an_interest_while_a_check_in_is_open_asks_first(harness: Harness) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "/interests")
+    before = len(user.all_messages())
+    await tap(harness, user, "➕ Add")
+    assert len(user.all_messages()) == before + 1  # the question is asked once, however often pressed
+    assert "Continue it" in user.all_messages()[-1].button_texts
+    await press(harness, user, "Continue it")
+    await send(harness, user, "wistful")
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["flow"] == "checkin" and draft["answers"]["family"] == "wistful"
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.interests == []
+    no_errors(user)

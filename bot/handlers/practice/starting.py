@@ -77,8 +77,10 @@ async def begin(
             await ask(context, uid, language, flow, draft)
         return True
     if draft is not None:
-        draft.prompt = SWITCH
-        draft.switch_to = {"flow": flow.name, "seed": seed or {}}
+        switch_to = {"flow": flow.name, "seed": seed or {}}
+        if pressed and draft.prompt == SWITCH and draft.switch_to == switch_to:
+            return False  # the same question is on screen already
+        draft.prompt, draft.switch_to = SWITCH, switch_to
         await drafts.save(context, uid, draft)
         markup = button_column(
             language,
