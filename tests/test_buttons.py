@@ -429,7 +429,9 @@ async def test_did_while_a_writing_window_is_open_keeps_the_window(harness: Harn
     assert draft is not None and draft["writing"]["parts"] == ["first thoughts", "more thoughts"]
 
 
-async def test_sharing_a_boundary_while_another_exercise_is_open_keeps_which_boundary(harness: Harness) -> None:
+async def test_sharing_a_boundary_while_another_exercise_is_open_keeps_which_boundary(
+    harness: Harness,
+) -> None:
     user = harness.user()
     await onboarded(harness, user)
     boundary = Entry(kind="boundary", local_date=date(2026, 11, 20), data={"statement": "I need quiet"})
