@@ -18,6 +18,7 @@ from bot.handlers.basic import on_error
 from bot.handlers.common import Context
 from bot.storage import files as storage_files
 from bot.storage.tinydb_store import TinyDBRepository
+from tests.auxil.offline import make_callback_update
 from tests.conftest import Clock, Harness, send
 
 
@@ -82,6 +83,19 @@ async def test_a_failed_poll_is_one_warning_line(caplog: pytest.LogCaptureFixtur
     (record,) = caplog.records
     assert record.levelno == logging.WARNING and record.exc_info is None
     assert record.getMessage() == f"Polling Telegram for updates failed ({kind}); retrying"
+
+
+async def test_a_reply_that_cannot_reach_telegram_is_one_warning_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    update = make_callback_update(1001, "x")
+    await on_error(
+        update, cast(Context, SimpleNamespace(error=raised(NetworkError("Bad Gateway")), job=None))
+    )
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert record.getMessage() == f"Update {update.update_id}: Telegram could not be reached (NetworkError)"
 
 
 @pytest.mark.parametrize(

@@ -94,8 +94,9 @@ def _describe(error: BaseException) -> str:
 async def on_error(update: object, context: Context) -> None:
     """Log what failed without any user text, and tell the user briefly that nothing was lost.
 
-    A failed poll for updates is routine (PTB retries it): one WARNING line, no stack. Anything
-    else is a bug or an outage an operator must look at: ERROR with the stack.
+    A failed poll for updates is routine (PTB retries it), and so is a reply that could not be
+    sent after retries (Telegram unreachable): one WARNING line, no stack. Anything else is a bug
+    an operator must look at: ERROR with the stack.
     """
     error = context.error
     if error is None:
@@ -106,6 +107,11 @@ async def on_error(update: object, context: Context) -> None:
         logger.warning("Polling Telegram for updates failed (%s); retrying", type(error).__name__)
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    if routine and isinstance(update, Update):
+        # The reply could not be sent after the rate limiter's retries: an outage, not a bug.
+        # What the handler saved is kept; the person sees no answer and can send again.
+        logger.warning("Update %s: Telegram could not be reached (%s)", update_id, type(error).__name__)
+        return
     if isinstance(error, Forbidden):
         logger.info("Update %s: the user has blocked the bot", update_id)
         if isinstance(update, Update) and update.effective_user is not None:
