@@ -56,20 +56,20 @@ async def test_5xx_and_dropped_connections_are_retried(server: FakeTelegramServe
         server.inject_fault("sendMessage", status=500, times=50, chat_id=user.id)
         await user.send("/help")
         await wait_until(
-            lambda: "Could not tell the user about the error" in bot.logs(),
-            "the bot gave up on the reply and on the apology",
+            lambda: "Telegram could not be reached (NetworkError)" in bot.logs(),
+            "the bot gave up on the reply",
             timeout=20,
             details=bot.logs,
         )
         failures = sum(1 for c in server.calls("sendMessage") if c.status == 500)
-        assert 4 <= failures <= 12  # 1 + 3 retries for the reply, then one apology attempt, also retried
+        assert failures == 4  # 1 + 3 retries for the reply; no apology into an outage
         server.clear_faults()
         await user.send("/help")
         await user.wait_for(lambda m: HELP in m.content, timeout=15)
         assert bot.proc is not None and bot.proc.poll() is None
     logs = bot.logs()
     assert "sendMessage failed (NetworkError); retrying" in logs
-    assert "failed: telegram.error.NetworkError" in logs  # given up, logged without user text
+    assert "ERROR" not in logs and "Traceback" not in logs  # an outage is one warning line, not a bug
 
 
 async def test_send_timeout_is_retried_and_the_bot_carries_on(
