@@ -35,7 +35,7 @@ from bot.handlers.common import CONTEXT_TYPES, App, Context, services
 from bot.handlers.settings import reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
-from bot.texts import DEFAULT_LANGUAGE, TEXTS, t
+from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ async def _post_init(app: App) -> None:
     """Start-up work that needs the network: who we are, and the command menu per language."""
     me = await app.bot.get_me()
     await app.bot.set_my_commands(command_menu())
-    for language in TEXTS:
+    for language in CATALOGS:
         if language != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(language), language_code=language)
     await practice.restore(app)

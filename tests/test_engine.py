@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from bot.domain import engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved
 from bot.domain.flows import BOUNDARY, CHECKIN, DID, FLOWS, PAGES, SELFEXAM, Flow, Kind
-from bot.texts import TEXTS
+from bot.texts import labels
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 28)
-LABELS = TEXTS["en"]
+LABELS = labels("en")
 SOURCES = {"interests": ["piano"], "writing_minutes": ["3", "5"]}
 
 

@@ -69,7 +69,7 @@ async def test_checkin_end_to_end(harness: Harness) -> None:
     await question(user, "What do you need right now?")
     await send(harness, user, "/skip")
     done = await question(user, "Saved.")
-    assert "Streak: 1 day(s) in a row" in done
+    assert "Streak: 1 day in a row" in done
     (entry,) = await entries(harness, user, "diary")
     assert entry.data["family"] == "fear" and entry.data["feeling"] == "anxious"
     assert (

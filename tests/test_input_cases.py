@@ -3,8 +3,6 @@ question, and commands addressed to another bot."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -18,14 +16,14 @@ from bot.domain.flows import CHECKIN, FLOWS, Kind
 from bot.domain.models import Entry
 from bot.domain.parsing import ParseError, is_blank, parse_time, parse_zone
 from bot.storage.tinydb_store import TinyDBRepository
-from bot.texts import TEXTS
+from bot.texts import CATALOGS, labels, plain, t
 from tests.conftest import Clock, Harness, send
 from tests.fakeapi.builders import group_chat
 from tests.test_bad_input import onboard
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 28)
-LABELS = TEXTS["en"]
+LABELS = labels("en")
 SOURCES = {"interests": ["piano"], "writing_minutes": ["3", "5"]}
 PROPERTY = settings(database=None, deadline=None, max_examples=300)
 DAMAGED = "could not be read"
@@ -33,7 +31,7 @@ DAMAGED = "could not be read"
 
 def shown(key: str) -> str:
     """An English text as the chat shows it (HTML tags rendered away)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", TEXTS["en"][key]))
+    return plain(key, "en")
 
 
 # --- 1. the damage notice comes before anything else, once ---------------------------------------
@@ -220,7 +218,7 @@ async def test_invisible_feeling_word_gets_a_hint_and_the_question_again(harness
     seen = len(user.history())
     await send(harness, user, "\u200b\u200d")
     hint, *question = user.history()[seen:]
-    assert hint.content == TEXTS["en"]["flow.hint.blank"]
+    assert hint.content == t("flow.hint.blank", "en")
     assert question, "the open question is asked again"
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["step"] == "feeling" and "feeling" not in draft["answers"]
@@ -237,13 +235,13 @@ async def test_invisible_setup_answer_gets_a_hint_and_the_question(
     seen = len(user.history())
     await send(harness, user, "\u3164")
     hint, question = user.history()[seen:]
-    assert hint.content == TEXTS["en"]["hint.blank"]
+    assert hint.content == t("hint.blank", "en")
     assert question.content == user.history()[seen - 1].content  # the same question again
     assert await harness.repo.get_profile(user.id) == before
 
 
 def test_blank_hints_exist() -> None:
-    assert {"hint.blank", "flow.hint.blank"} <= TEXTS["en"].keys()
+    assert {"hint.blank", "flow.hint.blank"} <= CATALOGS["en"].all_keys()
 
 
 # --- 2b. a location at a time question --------------------------------------------------------
@@ -273,7 +271,7 @@ async def test_location_when_no_question_is_open_says_what_locations_are_for(har
     await user.send_location(48.8566, 2.3522)
     await harness.pump()
     (hint,) = user.history()
-    assert hint.content == TEXTS["en"]["hint.location.idle"]
+    assert hint.content == t("hint.location.idle", "en")
     profile = await harness.repo.get_profile(user.id)
     assert profile is not None and profile.timezone == "Europe/Berlin"
 
@@ -313,7 +311,7 @@ async def test_a_command_for_us_in_a_group_still_points_to_a_private_chat(harnes
     member = harness.user().in_chat(group_chat(-100777, "Friends"))
     await send(harness, member, f"/checkin@{harness.app.bot.username}")
     (reply,) = member.pending()
-    assert reply.content == TEXTS["en"]["hint.private_only"]
+    assert reply.content == t("hint.private_only", "en")
 
 
 async def test_commands_addressed_to_us_work(harness: Harness) -> None:
@@ -326,4 +324,4 @@ async def test_commands_addressed_to_us_work(harness: Harness) -> None:
     seen = len(user.history())
     await send(harness, user, f"/frobnicate@{name}")
     (reply,) = user.history()[seen:]
-    assert reply.content == TEXTS["en"]["hint.unknown_command"].format(command="/frobnicate")
+    assert reply.content == t("hint.unknown_command", "en", command="/frobnicate")

@@ -80,7 +80,7 @@ async def damage_notice(update: Update, context: Context) -> None:
         return
     damaged = await services(context).repo.take_damage_report(user_id(update))
     if damaged:
-        await reply(update, "history_damaged", count=len(damaged))
+        await reply(update, "history_damaged", n=len(damaged))
 
 
 def _describe(error: BaseException) -> str:

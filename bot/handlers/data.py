@@ -40,7 +40,7 @@ async def export(update: Update, context: Context) -> None:
     await update.effective_chat.send_document(
         BytesIO(payload),
         filename=f"checkin-export-{stamp}.json",
-        caption=t("export_caption", language, count=len(data.get("entries", []))),
+        caption=t("export_caption", language, n=len(data.get("entries", []))),
     )
     entries = [Entry.from_dict(raw) for raw in data.get("entries", [])]
     journal = markdown_journal(entries, plain("journal.title", language), words_in(language))

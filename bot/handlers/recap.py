@@ -56,7 +56,7 @@ def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
                 "summary.checkins",
                 language,
                 count=summary.checkin_days,
-                days=summary.days,
+                n=summary.days,
                 streak=summary.streak,
             )
         )
@@ -80,7 +80,7 @@ def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
               partly=summary.expressed.get("partly", 0))
         )  # fmt: skip
     if summary.pages_sessions or summary.pages_words:
-        lines.append(t("summary.pages", language, sessions=summary.pages_sessions, words=summary.pages_words))
+        lines.append(t("summary.pages", language, n=summary.pages_sessions, words=summary.pages_words))
     for key, rating in sorted(summary.ratings.items()):
         lines.append(
             t("summary.rating", language, number=key[1:], latest=rating.latest, first=rating.first,
@@ -172,7 +172,7 @@ async def history_command(update: Update, context: Context) -> None:
         await context.bot.send_message(uid, t("history.empty", language))
         return
     words = words_in(language)
-    lines: list[str] = [t("history.header", language, count=len(entries))]
+    lines: list[str] = [t("history.header", language, n=len(entries))]
     for number, entry in enumerate(entries, start=1):
         lines.append(
             t("history.line", language, number=number, date=entry.local_date.isoformat(),

@@ -16,7 +16,7 @@ from bot.handlers.practice import drafts
 from bot.handlers.practice.asking import after, ask, close_window, hint, option_label
 from bot.handlers.practice.starting import offer_late_pages
 from bot.services import exercises
-from bot.texts import TEXTS, t
+from bot.texts import labels, t
 
 logger = logging.getLogger(__name__)
 WRITING_REACTION = "✍"
@@ -49,9 +49,8 @@ async def on_text(update: Update, context: Context) -> bool:
             await close_window(context, uid, language, flow, draft, "writing.times_up")
         return True
     profile = await svc.repo.get_profile(uid)
-    labels = TEXTS.get(language, TEXTS["en"])
     outcome = engine.answer_text(
-        flow, draft, text, now, labels=labels, sources=exercises.sources(svc, profile)
+        flow, draft, text, now, labels=labels(language), sources=exercises.sources(svc, profile)
     )
     await after(context, uid, language, flow, draft, outcome)
     return True

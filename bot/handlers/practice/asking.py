@@ -162,7 +162,7 @@ async def finish(context: Context, uid: int, language: str, flow: Flow, draft: D
     values: dict[str, Any] = {
         "words": closing.words,
         "goal": closing.goal,
-        "streak": t("streak", language, days=closing.streak),
+        "streak": t("streak", language, n=closing.streak),
         "minutes": closing.minutes,
         "interest": closing.interest,
         "week": closing.week,

@@ -50,7 +50,7 @@ def _pause(profile: Profile, language: str, today_key: str) -> str:
     """The pause line: `paused_until` is the first day nudges come again (see `schedule.is_paused`)."""
     resume = profile.paused_until
     if resume is None or resume.isoformat() <= today_key:
-        return t("reminders.not_paused", language)
+        return ""  # not paused: the menu says nothing about pauses
     if resume == PAUSED_UNTIL_RESUMED:
         return t("reminders.paused_forever", language)
     return t(
