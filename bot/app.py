@@ -32,7 +32,7 @@ from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
 from bot.handlers import access, basic, data, practice, recap
 from bot.handlers.common import CONTEXT_TYPES, App, Context, services
-from bot.handlers.settings import reminders, setup
+from bot.handlers.settings import language, reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
 from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t
@@ -50,6 +50,7 @@ MENU_COMMANDS = (
     "interests",
     "did",
     "settings",
+    "language",
     "remind",
     "privacy",
     "export",
@@ -110,8 +111,9 @@ def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
     )
 
 
-ELSEWHERE_GROUP = -3  # commands for other bots are dropped before anything else
-ACCESS_GROUP = -2  # before every other handler
+ELSEWHERE_GROUP = -4  # commands for other bots are dropped before anything else
+ACCESS_GROUP = -3  # before every other handler
+VOICE_GROUP = -2  # the person's language and gender, before anything is said to them
 DAMAGE_NOTICE_GROUP = -1  # after the gate, before any reply
 
 
@@ -123,9 +125,9 @@ async def _post_init(app: App) -> None:
     """Start-up work that needs the network: who we are, and the command menu per language."""
     me = await app.bot.get_me()
     await app.bot.set_my_commands(command_menu())
-    for language in CATALOGS:
-        if language != DEFAULT_LANGUAGE:
-            await app.bot.set_my_commands(command_menu(language), language_code=language)
+    for code in CATALOGS:
+        if code != DEFAULT_LANGUAGE:
+            await app.bot.set_my_commands(command_menu(code), language_code=code)
     await practice.restore(app)
     app.bot_data.loop_probe = start_loop_probe()
     scheduler = app.bot_data.nudges
@@ -226,9 +228,11 @@ def register_handlers(app: App) -> None:
         "export": data.export,
         "delete": data.delete,
         "invite": access.invite_command,
+        "language": language.language_command,
     }
     app.add_handler(MessageHandler(basic.FOR_ANOTHER_BOT, basic.ignore), group=ELSEWHERE_GROUP)
     app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
+    app.add_handler(TypeHandler(Update, language.load_voice), group=VOICE_GROUP)
     app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -237,6 +241,9 @@ def register_handlers(app: App) -> None:
         (callbacks.EDIT, setup.on_edit_button),
         (callbacks.CONFIRM, setup.on_confirm),
         (callbacks.SETTINGS_DONE, setup.on_settings_done),
+        (callbacks.SETTINGS_OPEN, language.on_settings_button),
+        (callbacks.LANGUAGE, language.on_language_button),
+        (callbacks.GENDER, language.on_gender_button),
         (callbacks.REMIND, reminders.on_button),
         (callbacks.DELETE, data.on_delete_button),
         (callbacks.ANSWER, practice.on_button),

@@ -62,6 +62,9 @@ TIME = Button("time", ("morning|evening", r"\d{2}:\d{2}"))
 EDIT = Button("edit", ("zone|morning|evening",))
 CONFIRM = Button("setup", ("ok",))
 SETTINGS_DONE = Button("settings", ("done",))
+SETTINGS_OPEN = Button("settings", ("language|address",))
+LANGUAGE = Button("lang", ("[a-z]{2}",))
+GENDER = Button("gender", ("feminine|masculine",))
 REMIND = Button(
     "rm",
     (r"menu|days|pause|resume|times|t:(?:morning|evening|weekly):(?:on|off)|d:[0-6]:(?:on|off)|p:[0137]",),
@@ -71,5 +74,5 @@ DELETE = Button("delete", ("yes|no", "[0-9A-Za-z_-]{8,24}"))
 
 ALL: Final = (
     ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, INTEREST_ADD, INTEREST_REMOVE,
-    TIME, EDIT, CONFIRM, SETTINGS_DONE, REMIND, DELETE,
+    TIME, EDIT, CONFIRM, SETTINGS_DONE, SETTINGS_OPEN, LANGUAGE, GENDER, REMIND, DELETE,
 )  # fmt: skip

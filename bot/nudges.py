@@ -51,7 +51,7 @@ from bot.domain.schedule import (
 from bot.services import Services
 from bot.services.reminders import set_active
 from bot.storage import Repository
-from bot.texts import language_for, t
+from bot.texts import t, voice_of
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,7 @@ class NudgeScheduler:
             await repo.save_profile(profile)  # before sending: at most once per day, whatever happens next
         if already_done:
             return
-        language = language_for(profile.language)
+        language = voice_of(profile.language, profile.gender)
         try:
             await self._send(bot, profile, kind, language)
         except Forbidden:

@@ -165,6 +165,17 @@ def has_text(key: str, lang: str | None = None) -> bool:
 ALIASES: Final = {"iw": "he"}  # Hebrew's old ISO code, still sent by some clients
 
 
+def has_genders(language: str) -> bool:
+    """Whether the language addresses a woman and a man differently (its catalog has gendered forms)."""
+    catalog = CATALOGS.get(language)
+    return catalog is not None and bool(catalog.gendered)
+
+
+def voice_of(language: str | None, gender: str | None = None) -> Voice:
+    """How to speak to someone with this stored language and gender."""
+    return Voice(language_for(language), gender)
+
+
 def language_for(code: str | None) -> str:
     """Our language for a Telegram `language_code` ("he-IL" or "iw" → "he"; one we lack → English)."""
     if code:

@@ -40,6 +40,7 @@ class Profile:
     morning: time | None = None
     evening: time | None = None
     language: str = "en"
+    gender: str | None = None  # how Hebrew addresses them: "feminine" or "masculine"; None until chosen
     active: bool = True
     onboarded: bool = False
     interests: list[str] = field(default_factory=list)
@@ -57,6 +58,7 @@ class Profile:
             "morning": self.morning.strftime("%H:%M") if self.morning else None,
             "evening": self.evening.strftime("%H:%M") if self.evening else None,
             "language": self.language,
+            "gender": self.gender,
             "active": self.active,
             "onboarded": self.onboarded,
             "interests": list(self.interests),
@@ -75,6 +77,7 @@ class Profile:
             morning=_parse_hhmm(raw["morning"]) if raw.get("morning") else None,
             evening=_parse_hhmm(raw["evening"]) if raw.get("evening") else None,
             language=raw.get("language", "en"),
+            gender=raw.get("gender") if raw.get("gender") in ("feminine", "masculine") else None,
             active=bool(raw.get("active", True)),
             onboarded=bool(raw.get("onboarded", False)),
             interests=[str(name) for name in raw.get("interests", [])],

@@ -38,13 +38,13 @@ async def gate(update: Update, context: Context) -> None:
         and words[0].split("@")[0] == "/start"
         and await svc.repo.redeem_invite(words[1], svc.clock())
     ):
-        await svc.repo.save_profile(Profile(user_id=user.id, language=lang(update)))
+        await svc.repo.save_profile(Profile(user_id=user.id, language=str(lang(update, context))))
         allowed.add(user.id)
         return
     if update.callback_query is not None:
-        await update.callback_query.answer(t("access.refused_short", lang(update)))
+        await update.callback_query.answer(t("access.refused_short", lang(update, context)))
     elif message is not None:
-        await reply(update, "access.refused")
+        await reply(update, context, "access.refused")
     raise ApplicationHandlerStop
 
 
@@ -52,11 +52,11 @@ async def invite_command(update: Update, context: Context) -> None:
     """/invite (operators only): a single-use link that lets one new person in."""
     svc = services(context)
     if user_id(update) not in svc.config.admin_ids:
-        await reply(update, "invite.not_admin")
+        await reply(update, context, "invite.not_admin")
         return
     code = secrets.token_urlsafe(INVITE_BYTES)
     expires = svc.clock() + timedelta(days=svc.config.invite_days)
     await svc.repo.create_invite(code, expires)
     link = f"https://t.me/{context.bot.username}?start={code}"
     key = "invite.link" if svc.config.access_mode == "invite" else "invite.open_mode"
-    await reply(update, key, link=link, days=svc.config.invite_days)
+    await reply(update, context, key, link=link, days=svc.config.invite_days)

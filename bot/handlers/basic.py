@@ -18,11 +18,11 @@ logger = logging.getLogger(__name__)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await reply(update, "help")
+    await reply(update, context, "help")
 
 
 async def privacy(update: Update, context: Context) -> None:
-    await reply(update, "privacy_full")
+    await reply(update, context, "privacy_full")
 
 
 class _ForAnotherBot(filters.MessageFilter):
@@ -50,22 +50,22 @@ async def ignore(update: Update, context: Context) -> None:
 async def unknown_command(update: Update, context: Context) -> None:
     assert update.message is not None and update.message.text is not None
     command = update.message.text.split()[0].split("@")[0][:64]
-    await reply(update, "hint.unknown_command", command=command)
+    await reply(update, context, "hint.unknown_command", command=command)
 
 
 async def not_private(update: Update, context: Context) -> None:
     """Groups and channels: the bot is for one person at a time, so it only says where to find it."""
-    await reply(update, "hint.private_only")
+    await reply(update, context, "hint.private_only")
 
 
 async def on_unknown_button(update: Update, context: Context) -> None:
     """A button whose data we don't recognise (very old, or forged): answer it briefly, change nothing."""
     assert update.callback_query is not None
-    await answer_passed(update.callback_query, lang(update))
+    await answer_passed(update.callback_query, lang(update, context))
 
 
 async def on_edited(update: Update, context: Context) -> None:
-    await reply(update, "hint.edited")
+    await reply(update, context, "hint.edited")
 
 
 async def damage_notice(update: Update, context: Context) -> None:
@@ -80,7 +80,7 @@ async def damage_notice(update: Update, context: Context) -> None:
         return
     damaged = await services(context).repo.take_damage_report(user_id(update))
     if damaged:
-        await reply(update, "history_damaged", n=len(damaged))
+        await reply(update, context, "history_damaged", n=len(damaged))
 
 
 def _describe(error: BaseException) -> str:
@@ -121,6 +121,6 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        await reply(update, "save_failed" if isinstance(error, StorageError) else "error")
+        await reply(update, context, "save_failed" if isinstance(error, StorageError) else "error")
     except Exception as exc:  # the apology itself failed (network, blocked); nothing more to do
         logger.warning("Could not tell the user about the error: %s", type(exc).__name__)

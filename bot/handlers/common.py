@@ -24,7 +24,7 @@ from bot.concurrency import PersonLocks
 from bot.nudges import NudgeScheduler
 from bot.services import Services
 from bot.services.deletion import Confirmation
-from bot.texts import language_for, t
+from bot.texts import Voice, language_for, t
 
 
 @dataclass
@@ -67,6 +67,7 @@ class UserData:
     pending_delete: Confirmation | None = None  # created by /delete, used once
     quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
     tell_reminders_on: bool = False  # they unblocked the bot; their next /start says nudges come again
+    voice: Voice | None = None  # language and gender from the profile, refreshed before every update
 
 
 Context = CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]
@@ -97,9 +98,14 @@ def user_id(update: Update) -> int:
     return user.id
 
 
-def lang(update: Update) -> str:
+def lang(update: Update, context: Context) -> Voice:
+    """The person's language and how they are addressed: from their profile (loaded before every
+    update), or for someone new, from their Telegram language."""
+    data = context.user_data
+    if data is not None and data.voice is not None:
+        return data.voice
     user = update.effective_user
-    return language_for(user.language_code if user else None)
+    return Voice(language_for(user.language_code if user else None))
 
 
 def first_name(update: Update) -> str:
@@ -197,10 +203,10 @@ async def mark_chosen(message: MaybeInaccessibleMessage | None, choice: str) -> 
         await edit_text(message, f"{message.text_html}\n\n✓ <b>{html.escape(choice)}</b>", reply_markup=None)
 
 
-async def reply(update: Update, key: str, /, **kwargs: Any) -> Message | None:
+async def reply(update: Update, context: Context, key: str, /, **kwargs: Any) -> Message | None:
     """Send text `key` (in the user's language) to the chat the update came from."""
     markup = kwargs.pop("reply_markup", None)
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(t(key, lang(update), **kwargs), reply_markup=markup)
+    return await chat.send_message(t(key, lang(update, context), **kwargs), reply_markup=markup)

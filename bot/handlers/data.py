@@ -29,10 +29,10 @@ from bot.texts import plain, t, words_in
 async def export(update: Update, context: Context) -> None:
     """Send everything stored about the user: complete JSON (documented schema) and a Markdown journal."""
     svc = services(context)
-    language = lang(update)
+    language = lang(update, context)
     data = await svc.repo.export_user(user_id(update))
     if data.get("profile") is None and not data.get("entries") and not data.get("draft"):
-        await reply(update, "export_empty")
+        await reply(update, context, "export_empty")
         return
     stamp = svc.clock().date().isoformat()
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -56,11 +56,11 @@ async def delete(update: Update, context: Context) -> None:
     pending = Confirmation.issue(services(context).clock())
     user_data(context).pending_delete = pending
     keyboard = button_column(
-        lang(update),
+        lang(update, context),
         ("button_delete_confirm", callbacks.DELETE.data("yes", pending.token)),
         ("button_delete_cancel", callbacks.DELETE.data("no", pending.token)),
     )
-    await reply(update, "delete_ask", reply_markup=keyboard)
+    await reply(update, context, "delete_ask", reply_markup=keyboard)
 
 
 async def on_delete_button(update: Update, context: Context) -> None:
@@ -70,13 +70,13 @@ async def on_delete_button(update: Update, context: Context) -> None:
     data = user_data(context)
     pending = data.pending_delete
     if pending is None or not pending.matches(token, services(context).clock()):
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return
     data.pending_delete = None  # used once, whichever button
     await query.answer()
     await drop_buttons(query.message)
     if choice != "yes":
-        await reply(update, "delete_cancelled")
+        await reply(update, context, "delete_cancelled")
         return
     uid = user_id(update)
     await services(context).repo.delete_user(uid)
@@ -84,4 +84,4 @@ async def on_delete_button(update: Update, context: Context) -> None:
     context.bot_data.flows.recent_pages.pop(uid, None)
     context.bot_data.allowed_users.discard(uid)
     context.application.drop_user_data(uid)
-    await reply(update, "delete_done")
+    await reply(update, context, "delete_done")

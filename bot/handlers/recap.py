@@ -139,16 +139,16 @@ async def summary_command(update: Update, context: Context) -> None:
     period = parse_period(context.args or [])
     if period is None:
         assert update.effective_chat is not None
-        await update.effective_chat.send_message(t("summary.usage", lang(update)))
+        await update.effective_chat.send_message(t("summary.usage", lang(update, context)))
         return
-    await send_recap(context.bot, services(context), user_id(update), lang(update), period)
+    await send_recap(context.bot, services(context), user_id(update), lang(update, context), period)
 
 
 async def on_summary_button(update: Update, context: Context) -> None:
     """The button on the weekly push: the recap of the last 7 days."""
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await send_recap(context.bot, services(context), user_id(update), lang(update))
+    await send_recap(context.bot, services(context), user_id(update), lang(update, context))
 
 
 def _history_count(args: list[str]) -> int | None:
@@ -161,7 +161,7 @@ def _history_count(args: list[str]) -> int | None:
 
 async def history_command(update: Update, context: Context) -> None:
     """/history [N]: the last N entries, newest first, one line each; a button shows one in full."""
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     count = _history_count(context.args or [])
     if count is None:
         await context.bot.send_message(uid, t("history.usage", language))
@@ -205,7 +205,7 @@ def entry_lines(entry: Entry, language: str, statements: Mapping[str, str] | Non
 async def on_entry_button(update: Update, context: Context) -> None:
     """Show one of the presser's own entries in full (an id from anyone else is not found)."""
     query, (entry_id,) = pressed(update, callbacks.ENTRY)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     entries = await services(context).repo.list_entries(uid)
     found = next((e for e in entries if e.entry_id == entry_id), None)
     if found is None:

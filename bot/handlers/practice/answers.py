@@ -28,7 +28,7 @@ async def on_text(update: Update, context: Context) -> bool:
     False if no exercise (nor a late page) is waiting for it after all.
     """
     assert update.message is not None and update.message.text is not None
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     svc = services(context)
     text = update.message.text
     draft = await drafts.load(context, uid)
@@ -79,7 +79,7 @@ def _current(draft: Draft | None, draft_id: str, step_index: int) -> bool:
 async def on_button(update: Update, context: Context) -> None:
     """A pressed answer button; anything not for the open question (old, twice, forged) has passed."""
     query, parsed = pressed(update, callbacks.ANSWER)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     svc = services(context)
     draft_id, step_index, choice = parsed
     draft = await drafts.load(context, uid)
@@ -114,7 +114,7 @@ async def on_non_text(update: Update, context: Context) -> bool:
 
     False if no exercise is open after all.
     """
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     draft = await drafts.load(context, uid)
     if draft is None or draft.paused or draft.step is None:
         return False
@@ -122,19 +122,19 @@ async def on_non_text(update: Update, context: Context) -> bool:
     return True
 
 
-async def _open(update: Update, context: Context, action: str) -> Draft | None:
+async def _open(update: Update, context: Context, command: str) -> Draft | None:
     draft = await drafts.load(context, user_id(update))
     if draft is None or draft.paused:
-        await say(context, user_id(update), lang(update), "flow.no_flow", action=action)
+        await say(context, user_id(update), lang(update, context), "flow.no_flow", command=command)
         return None
     return draft
 
 
 async def skip_command(update: Update, context: Context) -> None:
-    draft = await _open(update, context, "skip")
+    draft = await _open(update, context, "/skip")
     if draft is None:
         return
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     if draft.writing is not None:
         await say(context, uid, language, "flow.hint.back_writing")
         return
@@ -143,18 +143,18 @@ async def skip_command(update: Update, context: Context) -> None:
 
 
 async def back_command(update: Update, context: Context) -> None:
-    draft = await _open(update, context, "go back on")
+    draft = await _open(update, context, "/back")
     if draft is None:
         return
     flow = FLOWS[draft.flow]
     outcome = engine.back(flow, draft, services(context).clock())
-    await after(context, user_id(update), lang(update), flow, draft, outcome)
+    await after(context, user_id(update), lang(update, context), flow, draft, outcome)
 
 
 async def done_command(update: Update, context: Context) -> None:
     """/done closes an open writing window early."""
-    uid, language = user_id(update), lang(update)
-    draft = await _open(update, context, "finish")
+    uid, language = user_id(update), lang(update, context)
+    draft = await _open(update, context, "/done")
     if draft is None:
         return
     if draft.writing is None:

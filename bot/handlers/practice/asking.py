@@ -20,7 +20,7 @@ from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
 from bot.services import boundaries, exercises
-from bot.texts import language_for, plain, t
+from bot.texts import plain, t, voice_of
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def writing_time_up(context: Context) -> None:
             drafts.start_timer(context, uid, draft.writing.until, writing_time_up)
             return
         profile = await services(context).repo.get_profile(uid)
-        language = language_for(profile.language if profile else None)
+        language = voice_of(profile.language, profile.gender) if profile else voice_of(None)
         await close_window(context, uid, language, FLOWS[draft.flow], draft, "writing.times_up")
 
 

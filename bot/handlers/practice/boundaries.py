@@ -16,7 +16,7 @@ from bot.texts import t
 
 
 async def boundaries_command(update: Update, context: Context) -> None:
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     listed = await boundaries.with_status(services(context), uid)
     if not listed:
         await say(context, uid, language, "boundaries.none")
@@ -39,7 +39,7 @@ async def boundaries_command(update: Update, context: Context) -> None:
 async def on_share_button(update: Update, context: Context) -> None:
     """Mark one of the presser's own unshared boundaries as shared (asks for a short note on how it went)."""
     query, parsed = pressed(update, callbacks.SHARE)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     (boundary_id,) = parsed
     if not await boundaries.shareable(services(context), uid, boundary_id):
         await answer_passed(query, language)

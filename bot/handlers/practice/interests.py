@@ -19,7 +19,7 @@ from bot.texts import Html, plain, t
 
 
 async def interests_command(update: Update, context: Context) -> None:
-    await _show(context, user_id(update), lang(update))
+    await _show(context, user_id(update), lang(update, context))
 
 
 async def _show(context: Context, uid: int, language: str) -> None:
@@ -53,7 +53,7 @@ async def _show(context: Context, uid: int, language: str) -> None:
 async def on_add_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     if await interests.is_full(services(context), uid):
         await query.answer()
         await say(context, uid, language, "interests.limit", limit=interests.MAX_INTERESTS)
@@ -65,7 +65,7 @@ async def on_add_button(update: Update, context: Context) -> None:
 async def on_remove_button(update: Update, context: Context) -> None:
     """Remove the interest the button names (by a stable id: a second press finds nothing more to remove)."""
     query, parsed = pressed(update, callbacks.INTEREST_REMOVE)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     name = await interests.remove_interest(services(context), uid, parsed[0])
     if name is None:
         await answer_passed(query, language)
@@ -78,7 +78,7 @@ async def on_remove_button(update: Update, context: Context) -> None:
 
 async def did_command(update: Update, context: Context) -> None:
     """/did painting 40m logs time directly; /did alone asks with buttons."""
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     svc = services(context)
     args = " ".join(context.args or [])
     if not args:

@@ -112,7 +112,7 @@ def start_command(flow: Flow) -> Any:
     """A command handler callback that starts `flow`."""
 
     async def callback(update: Update, context: Context) -> None:
-        await begin(context, user_id(update), lang(update), flow)
+        await begin(context, user_id(update), lang(update, context), flow)
 
     callback.__name__ = f"start_{flow.name}"
     return callback
@@ -121,13 +121,13 @@ def start_command(flow: Flow) -> Any:
 async def on_start_button(update: Update, context: Context) -> None:
     """`start:<flow>` buttons (on nudges) start that exercise, or leave the open one as it is."""
     query, parsed = pressed(update, callbacks.START)
-    started = await begin(context, user_id(update), lang(update), FLOWS[parsed[0]], pressed=True)
-    await (query.answer() if started else query.answer(t("flow.already_open", lang(update))))
+    started = await begin(context, user_id(update), lang(update, context), FLOWS[parsed[0]], pressed=True)
+    await (query.answer() if started else query.answer(t("flow.already_open", lang(update, context))))
 
 
 async def cancel_command(update: Update, context: Context) -> bool:
     """/cancel inside an exercise asks whether to keep what was written. False if none is open."""
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     draft = await drafts.load(context, uid)
     if draft is None or draft.paused:
         return False
@@ -155,7 +155,7 @@ async def _open_decision(
         or draft.prompt != PROMPT_OF[action]
         or (switch_to is not None and (draft.switch_to or {}).get("flow") != switch_to)
     ):
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return None
     await query.answer()
     await drop_buttons(query.message)
@@ -165,7 +165,7 @@ async def _open_decision(
 async def on_decision(update: Update, context: Context) -> None:
     """Keep/discard after /cancel, continue an open exercise, or add late morning pages."""
     _, (action, draft_id) = pressed(update, callbacks.DECISION)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     draft = await _open_decision(update, context, action, draft_id)
     if draft is None:
         return
@@ -191,7 +191,7 @@ async def on_decision(update: Update, context: Context) -> None:
 async def on_switch(update: Update, context: Context) -> None:
     """Discard the open exercise and start another one."""
     _, (draft_id, name) = pressed(update, callbacks.SWITCH)
-    uid, language = user_id(update), lang(update)
+    uid, language = user_id(update), lang(update, context)
     draft = await _open_decision(update, context, "switch", draft_id, switch_to=name)
     if draft is None or draft.switch_to is None:
         return

@@ -10,7 +10,7 @@ from bot.domain.flows import FLOWS
 from bot.handlers.common import App, Context, person, say, services
 from bot.handlers.practice import drafts
 from bot.handlers.practice.asking import writing_time_up
-from bot.texts import language_for, t
+from bot.texts import t, voice_of
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,6 @@ async def set_aside_if_idle(context: Context, uid: int) -> None:
     draft.paused = True
     await drafts.save(context, uid, draft)
     profile = await svc.repo.get_profile(uid)
-    language = language_for(profile.language if profile else None)
+    language = voice_of(profile.language, profile.gender) if profile else voice_of(None)
     flow = FLOWS[draft.flow]
     await say(context, uid, language, "flow.idle", title=t(flow.title, language), command=flow.name)

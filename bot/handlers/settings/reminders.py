@@ -131,9 +131,9 @@ def _pause_menu(language: str) -> tuple[str, InlineKeyboardMarkup]:
 
 async def remind_command(update: Update, context: Context) -> None:
     profile = await services(context).repo.get_profile(user_id(update))
-    language = lang(update)
+    language = lang(update, context)
     if profile is None or not profile.onboarded:
-        await reply(update, "reminders.need_setup")
+        await reply(update, context, "reminders.need_setup")
         return
     text, markup = _menu(context, profile, language)
     assert update.effective_chat is not None
@@ -146,7 +146,7 @@ async def on_button(update: Update, context: Context) -> None:
     Only the current menu message's buttons work; "turn off" twice leaves it off.
     """
     query, parsed = pressed(update, REMIND)
-    language = lang(update)
+    language = lang(update, context)
     repo = services(context).repo
     (action,) = parsed
     profile = await repo.get_profile(user_id(update))

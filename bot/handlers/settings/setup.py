@@ -49,7 +49,8 @@ from bot.handlers.common import (
     user_data,
     user_id,
 )
-from bot.texts import Html, t
+from bot.handlers.settings.language import ask_gender
+from bot.texts import Html, has_genders, t
 
 
 class SettingsQuestion(filters.MessageFilter):
@@ -102,7 +103,7 @@ def _offered_times(step: Step, profile: Profile | None, config: Config) -> list[
 async def ask(update: Update, context: Context, step: Step, profile: Profile | None) -> None:
     """Send the screen for one setup question."""
     config = services(context).config
-    language = lang(update)
+    language = lang(update, context)
     if step is Step.ZONE:
         share = t("button_share_location", language)
         keyboard = ReplyKeyboardMarkup(
@@ -111,7 +112,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
             one_time_keyboard=True,
             input_field_placeholder="Berlin · Europe/Berlin · +3",
         )
-        await reply(update, "ask_zone", button=share, reply_markup=keyboard)
+        await reply(update, context, "ask_zone", button=share, reply_markup=keyboard)
     elif step in (Step.MORNING, Step.EVENING):
         buttons = [
             InlineKeyboardButton(
@@ -119,7 +120,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
             )
             for choice in _offered_times(step, profile, config)
         ]
-        await reply(update, f"ask_{step.value}", reply_markup=InlineKeyboardMarkup([buttons]))
+        await reply(update, context, f"ask_{step.value}", reply_markup=InlineKeyboardMarkup([buttons]))
     else:
         assert profile is not None
         confirm = InlineKeyboardButton(
@@ -127,6 +128,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
         )
         sent = await reply(
             update,
+            context,
             "confirm",
             reply_markup=InlineKeyboardMarkup([[confirm], *_change_buttons(language)]),
             **_summary_values(profile, context),
@@ -135,16 +137,30 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
 
 
 async def show_settings(update: Update, context: Context, profile: Profile) -> None:
-    language = lang(update)
+    language = lang(update, context)
     rows = [*_change_buttons(language)]
     rows.append(
         [InlineKeyboardButton(t("button_reminders", language), callback_data=callbacks.REMIND.data("menu"))]
     )
     rows.append(
+        [
+            InlineKeyboardButton(
+                t("button_language", language), callback_data=callbacks.SETTINGS_OPEN.data("language")
+            )
+        ]
+    )
+    if has_genders(language):
+        address = callbacks.SETTINGS_OPEN.data("address")
+        rows.append([InlineKeyboardButton(t("button_address", language), callback_data=address)])
+    rows.append(
         [InlineKeyboardButton(t("button_done", language), callback_data=callbacks.SETTINGS_DONE.data("done"))]
     )
     sent = await reply(
-        update, "settings", reply_markup=InlineKeyboardMarkup(rows), **_summary_values(profile, context)
+        update,
+        context,
+        "settings",
+        reply_markup=InlineKeyboardMarkup(rows),
+        **_summary_values(profile, context),
     )
     remember_menu(context, sent)
 
@@ -170,7 +186,7 @@ async def _apply(
 ) -> None:
     """Store one answer durably, then (a pressed button's `question` gets a ✓) move on."""
     repo = services(context).repo
-    profile = profile or Profile(user_id=user_id(update), language=lang(update))
+    profile = profile or Profile(user_id=user_id(update), language=str(lang(update, context)))
     if step is Step.ZONE:
         assert isinstance(value, str)
         profile.timezone = value
@@ -186,14 +202,14 @@ async def _apply(
         await mark_chosen(question, chosen)
     if step is Step.ZONE:
         zone = describe_zone(value, services(context).clock())  # type: ignore[arg-type]
-        await reply(update, "zone_set", zone=zone, reply_markup=ReplyKeyboardRemove())
+        await reply(update, context, "zone_set", zone=zone, reply_markup=ReplyKeyboardRemove())
     await _continue(update, context, profile)
 
 
 async def _hint_and_ask(
     update: Update, context: Context, code: str, step: Step, profile: Profile | None
 ) -> None:
-    await reply(update, f"hint.{code}")
+    await reply(update, context, f"hint.{code}")
     await ask(update, context, step, profile)
 
 
@@ -205,7 +221,7 @@ async def start(update: Update, context: Context) -> None:
     step = next_step(profile)
     if step is None:
         assert profile is not None
-        language = lang(update)
+        language = lang(update, context)
         text = t("welcome_back", language, name=first_name(update), **_summary_values(profile, context))
         data = user_data(context)
         if not profile.active or data.tell_reminders_on:  # they had blocked the bot: say once
@@ -218,10 +234,13 @@ async def start(update: Update, context: Context) -> None:
         await update.effective_chat.send_message(text)
         return
     if profile is None or profile.timezone is None:  # new (an invite may have created the profile)
-        await reply(update, "welcome", name=first_name(update))
-        await reply(update, "privacy_note")
+        await reply(update, context, "welcome", name=first_name(update))
+        await reply(update, context, "privacy_note")
+        voice = lang(update, context)
+        if has_genders(voice) and voice.gender is None and (profile is None or profile.gender is None):
+            await ask_gender(update, context)
     else:
-        await reply(update, "resume_onboarding")
+        await reply(update, context, "resume_onboarding")
     await ask(update, context, step, profile)
 
 
@@ -234,7 +253,7 @@ async def settings(update: Update, context: Context) -> None:
         assert profile is not None
         await show_settings(update, context, profile)
     else:
-        await reply(update, "settings_need_start" if profile is None else "resume_onboarding")
+        await reply(update, context, "settings_need_start" if profile is None else "resume_onboarding")
         if profile is not None:
             await ask(update, context, step, profile)
 
@@ -246,10 +265,10 @@ async def on_text(update: Update, context: Context) -> None:
     profile = await services(context).repo.get_profile(user_id(update))
     step = _open_question(profile, context)
     if step is None:
-        await reply(update, "hint.free_text")
+        await reply(update, context, "hint.free_text")
         return
     if step is Step.CONFIRM:
-        await reply(update, "confirm_with_buttons")
+        await reply(update, context, "confirm_with_buttons")
         await ask(update, context, step, profile)
         return
     try:
@@ -269,11 +288,11 @@ async def on_location(update: Update, context: Context) -> None:
     profile = await services(context).repo.get_profile(user_id(update))
     step = _open_question(profile, context)
     if step is None:
-        await reply(update, "hint.location.idle")
+        await reply(update, context, "hint.location.idle")
         return
     if step is not Step.ZONE:
         hint = "confirm_with_buttons" if step is Step.CONFIRM else "hint.location.time_question"
-        await reply(update, hint)
+        await reply(update, context, hint)
         await ask(update, context, step, profile)
         return
     try:
@@ -292,9 +311,9 @@ async def on_non_text(update: Update, context: Context) -> None:
     profile = await services(context).repo.get_profile(user_id(update))
     step = _open_question(profile, context)
     if step is None:
-        await reply(update, "hint.non_text")
+        await reply(update, context, "hint.non_text")
         return
-    await reply(update, "hint.text_expected", again="")
+    await reply(update, context, "hint.text_expected", again="")
     await ask(update, context, step, profile)
 
 
@@ -314,7 +333,7 @@ async def on_time_button(update: Update, context: Context) -> None:
         or _open_question(profile, context) is not step
         or value not in _offered_times(step, profile, services(context).config)
     ):
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
@@ -332,7 +351,7 @@ async def on_edit_button(update: Update, context: Context) -> None:
         or not on_current_menu(update, context)
         or data.editing == parsed[0]
     ):
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return
     await query.answer()
     data.editing = parsed[0]
@@ -345,7 +364,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     repo = services(context).repo
     profile = await repo.get_profile(user_id(update))
     if next_step(profile) is not Step.CONFIRM or user_data(context).editing is not None:
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return
     assert profile is not None
     await query.answer()
@@ -354,22 +373,22 @@ async def on_confirm(update: Update, context: Context) -> None:
     forget_menu(context)
     await drop_buttons(query.message)
     values = _summary_values(profile, context)
-    await reply(update, "onboarded", morning=values["morning"], evening=values["evening"])
+    await reply(update, context, "onboarded", morning=values["morning"], evening=values["evening"])
 
 
 async def on_settings_done(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     if not on_current_menu(update, context):
-        await answer_passed(query, lang(update))
+        await answer_passed(query, lang(update, context))
         return
     await query.answer()
     user_data(context).editing = None
     forget_menu(context)
     await drop_buttons(query.message)
-    await reply(update, "settings_closed")
+    await reply(update, context, "settings_closed")
 
 
 async def cancel(update: Update, context: Context) -> None:
     user_data(context).editing = None
-    await reply(update, "cancelled", reply_markup=ReplyKeyboardRemove())
+    await reply(update, context, "cancelled", reply_markup=ReplyKeyboardRemove())

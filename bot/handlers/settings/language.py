@@ -1,0 +1,107 @@
+"""/language, and how Hebrew addresses the person. Both live in the profile; every update reads them first."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import callbacks
+from bot.domain.models import Profile
+from bot.handlers.common import (
+    Context,
+    answer_passed,
+    drop_buttons,
+    lang,
+    on_current_menu,
+    pressed,
+    remember_menu,
+    reply,
+    services,
+    user_data,
+    user_id,
+)
+from bot.texts import CATALOGS, GENDERS, Voice, has_genders, plain, voice_of
+
+
+async def load_voice(update: Update, context: Context) -> None:
+    """Before every update: the person's language and gender from their profile (none yet for someone new)."""
+    user = update.effective_user
+    if user is None or context.user_data is None:
+        return
+    profile = await services(context).repo.get_profile(user.id)
+    context.user_data.voice = voice_of(profile.language, profile.gender) if profile else None
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """/language: one button per language the bot speaks, each named in its own language."""
+    buttons = [
+        [InlineKeyboardButton(plain("language.name", code), callback_data=callbacks.LANGUAGE.data(code))]
+        for code in sorted(CATALOGS)
+    ]
+    remember_menu(
+        context, await reply(update, context, "language.ask", reply_markup=InlineKeyboardMarkup(buttons))
+    )
+
+
+async def ask_gender(update: Update, context: Context) -> None:
+    """Hebrew speaks to a woman and to a man differently: ask once, kindly, how to address them."""
+    voice = lang(update, context)
+    buttons = [
+        [
+            InlineKeyboardButton(
+                plain(f"gender.button_{gender}", voice), callback_data=callbacks.GENDER.data(gender)
+            )
+        ]
+        for gender in GENDERS
+    ]
+    remember_menu(
+        context, await reply(update, context, "gender.ask", reply_markup=InlineKeyboardMarkup(buttons))
+    )
+
+
+async def _profile(update: Update, context: Context) -> Profile:
+    found = await services(context).repo.get_profile(user_id(update))
+    return found or Profile(user_id=user_id(update), language=str(lang(update, context)))
+
+
+async def on_language_button(update: Update, context: Context) -> None:
+    """Switch language (an open exercise keeps its answers; its next question comes in the new language)."""
+    query, (code,) = pressed(update, callbacks.LANGUAGE)
+    if not on_current_menu(update, context) or code not in CATALOGS:
+        await answer_passed(query, lang(update, context))
+        return
+    await query.answer()
+    profile = await _profile(update, context)
+    profile.language = code
+    await services(context).repo.save_profile(profile)
+    user_data(context).voice = voice_of(code, profile.gender)
+    await drop_buttons(query.message)
+    await reply(update, context, "language.set")
+    if has_genders(code) and profile.gender is None:
+        await ask_gender(update, context)
+
+
+async def on_gender_button(update: Update, context: Context) -> None:
+    query, (gender,) = pressed(update, callbacks.GENDER)
+    if not on_current_menu(update, context):
+        await answer_passed(query, lang(update, context))
+        return
+    await query.answer()
+    profile = await _profile(update, context)
+    profile.gender = gender
+    await services(context).repo.save_profile(profile)
+    user_data(context).voice = Voice(profile.language, gender)
+    await drop_buttons(query.message)
+    await reply(update, context, "gender.set")
+
+
+async def on_settings_button(update: Update, context: Context) -> None:
+    """The settings menu's "Language" and "How I address you" buttons."""
+    query, (which,) = pressed(update, callbacks.SETTINGS_OPEN)
+    if not on_current_menu(update, context):
+        await answer_passed(query, lang(update, context))
+        return
+    await query.answer()
+    if which == "language":
+        await language_command(update, context)
+    else:
+        await ask_gender(update, context)
