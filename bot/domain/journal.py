@@ -122,7 +122,8 @@ def headline(entry: Entry, words: Words) -> str:
         if value not in (None, ""):
             text = " ".join(str(shown_value(entry, key, value, words, {})).split())
             if key == "interest":
-                text = f"{text}, {data.get('minutes', '?')} min"
+                minutes = (words("minutes.option") or "{minutes}").format(minutes=data.get("minutes", "?"))
+                text = f"{text}, {minutes}"
             elif key == "feeling" and data.get("intensity"):
                 text = f"{text} ({data['intensity']}/5)"
             return text

@@ -50,7 +50,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.handlers.settings.language import ask_gender
-from bot.texts import Html, has_genders, t
+from bot.texts import Html, has_genders, plain, t
 
 
 class SettingsQuestion(filters.MessageFilter):
@@ -110,7 +110,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
             [[KeyboardButton(share, request_location=True)], [KeyboardButton(config.timezone)]],
             resize_keyboard=True,
             one_time_keyboard=True,
-            input_field_placeholder="Berlin · Europe/Berlin · +3",
+            input_field_placeholder=plain("ask_zone.placeholder", language),
         )
         await reply(update, context, "ask_zone", button=share, reply_markup=keyboard)
     elif step in (Step.MORNING, Step.EVENING):

@@ -1,0 +1,241 @@
+"""Two languages: complete catalogs, both genders in Hebrew, plurals, and a Hebrew speaker who never meets English."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.domain.models import Profile
+from bot.texts import CATALOGS, GENDERS, LOCALES, Voice, plain, t
+from tests.conftest import Harness, press, send
+from tests.fakeapi.builders import utf16_len
+from tests.fakeapi.constants import MAX_TEXT_LENGTH
+from tests.fakeapi.html_parser import parse_html
+from tests.fakeapi.user import FakeUser
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+SAMPLE = "<b>&amp; שלום & <i> 🌿"
+
+
+def messages(language: str) -> dict[tuple[str | None, str], list[str]]:
+    """(context, key) → the message's forms, straight from the .po file."""
+    with (LOCALES / language / "LC_MESSAGES" / "bot.po").open("rb") as f:
+        po = read_po(f, locale=language)
+    found: dict[tuple[str | None, str], list[str]] = {}
+    for message in po:
+        if message.id:
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            forms = list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+            found[(message.context, key)] = forms
+    return found
+
+
+ENGLISH = messages("en")
+HEBREW = messages("he")
+
+
+def test_every_message_has_hebrew_in_both_genders_where_gendered() -> None:
+    for _, key in ENGLISH:
+        plain_entry = (None, key) in HEBREW
+        gendered = [(gender, key) in HEBREW for gender in GENDERS]
+        assert plain_entry != any(gendered), f"{key}: one plain entry, or a form per gender"
+        assert plain_entry or all(gendered), f"{key}: a gendered message lacks a form"
+        for forms in (HEBREW.get((context, key)) for context in (None, *GENDERS)):
+            assert forms is None or all(forms), f"{key}: untranslated"
+    assert not {key for _, key in HEBREW} - {key for _, key in ENGLISH}, "Hebrew keys English lacks"
+
+
+def test_placeholders_are_the_same_in_every_language_and_form() -> None:
+    for (_, key), english in ENGLISH.items():
+        expected = {name for form in english for name in PLACEHOLDER.findall(form)}
+        for (context, other_key), forms in HEBREW.items():
+            if other_key == key:
+                for form in forms:
+                    assert set(PLACEHOLDER.findall(form)) == expected, (key, context, form)
+
+
+def test_plural_messages_have_each_languages_forms() -> None:
+    for (_, key), english in ENGLISH.items():
+        if len(english) > 1:
+            assert len(english) == 2
+            hebrew = [HEBREW.get((c, key)) for c in (None, *GENDERS) if (c, key) in HEBREW]
+            assert hebrew and all(len(forms) == 3 for forms in hebrew if forms), key
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+@pytest.mark.parametrize("gender", [None, *GENDERS])
+def test_every_message_filled_with_hostile_values_is_valid_telegram_html(
+    language: str, gender: str | None
+) -> None:
+    voice = Voice(language, gender)
+    for key in CATALOGS["en"].all_keys():
+        names = {name for form in ENGLISH.get((None, key), []) for name in PLACEHOLDER.findall(form)}
+        values: dict[str, object] = {name: SAMPLE for name in names}
+        for n in (0, 1, 2, 5, 11, 21):
+            if "n" in names:
+                values["n"] = n
+            text = t(key, voice, **values)
+            parsed = parse_html(text)  # raises on anything Telegram would refuse
+            assert 0 < utf16_len(parsed.text.strip()) <= MAX_TEXT_LENGTH, key
+            if "n" not in names:
+                break
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", {0: "days", 1: "day", 2: "days", 5: "days", 11: "days", 21: "days"}),
+        ("he", {0: "ימים", 1: "יום", 2: "ימים", 5: "ימים", 11: "ימים", 21: "ימים"}),
+    ],
+)
+def test_plurals_follow_each_languages_rule(language: str, expected: dict[int, str]) -> None:
+    for n, word in expected.items():
+        text = plain("streak", Voice(language, "feminine"), n=n)
+        assert f"{n} {word}" in text or (language == "he" and n == 1 and "יום" in text), (n, text)
+    two = plain("streak", Voice("he", "feminine"), n=2)
+    one = plain("streak", Voice("he", "feminine"), n=1)
+    assert one != two  # Hebrew's own form for one
+
+
+def test_gendered_messages_differ_and_no_slash_forms() -> None:
+    differing = 0
+    for (context, key), forms in HEBREW.items():
+        for form in forms:
+            assert not re.search(r"[\u0590-\u05ff]/[\u0590-\u05ff]", re.sub(r"<[^>]+>", "", form)), (
+                key,
+                form,
+            )
+        if context == "feminine":
+            differing += forms != HEBREW[("masculine", key)]
+    assert differing >= 20  # the catalog really speaks to each reader in their own gender
+    assert t("boundary.template", Voice("he", "feminine")).startswith("אני צריכה")
+    assert t("boundary.template", Voice("he", "masculine")).startswith("אני צריך ")
+
+
+# --- A Hebrew speaker ------------------------------------------------------------------------------
+
+ALLOWED_LATIN = re.compile(
+    r"/\w+(@\w+)?( last| month)?"  # commands and their Latin arguments
+    r"|\b[A-Z][a-z]+/[A-Za-z_]+\b"  # zone names like Asia/Jerusalem
+    r"|\bUTC\b|\bGMT\b|\bJSON\b|\bMarkdown\b"
+    r"|\b\d+[a-z]{0,3}\b"  # numbers, 40m, 1h30
+    r"|\b(English|Noa)\b"  # a language's own name; the person's name
+)
+
+
+def english_words(text: str) -> list[str]:
+    """Latin words a Hebrew speaker would have to read, after what is allowed (commands, zones, names)."""
+    return re.findall(r"[A-Za-z]{3,}", ALLOWED_LATIN.sub(" ", text))
+
+
+async def hebrew_speaker(h: Harness) -> FakeUser:
+    user = h.user(2001, "Noa", language_code="he")
+    await send(h, user, "/start")
+    await press(h, user, "בלשון נקבה")
+    await send(h, user, "Asia/Jerusalem")
+    await press(h, user, "07:00")
+    await send(h, user, "21:00")
+    await press(h, user, plain("button_confirm", Voice("he", "feminine")))
+    return user
+
+
+async def test_a_hebrew_speaker_walks_everything_without_meeting_english(harness: Harness) -> None:
+    user = await hebrew_speaker(harness)
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and profile.language == "he" and profile.gender == "feminine"
+    assert profile.onboarded and profile.evening == time(21, 0)
+    feminine = Voice("he", "feminine")
+    await send(harness, user, "/checkin")
+    await press(harness, user, plain("family.sadness", feminine))
+    await press(harness, user, plain("feeling.lonely", feminine))
+    await press(harness, user, "4")
+    await send(harness, user, "כן")  # a yes/no answer gets the one gentle follow-up
+    await send(harness, user, "הוא חזר מאוחר ולא אמר כלום, והרגשתי לבד בבית")
+    await press(harness, user, plain("whose.partner", feminine))
+    await press(harness, user, plain("expressed.no", feminine))
+    await send(harness, user, "פחדתי מריב לפני השינה")
+    await send(harness, user, "/skip")
+    (entry,) = await harness.repo.list_entries(user.id, "diary")
+    assert entry.data["family"] == "sadness" and entry.data["feeling"] == "lonely"  # codes, not words
+    assert entry.data["whose"] == "partner" and entry.data["expressed"] == "no"
+    for command in ("/pages",):
+        await send(harness, user, command)
+        await send(harness, user, "כתבתי קצת על הבוקר")
+        await send(harness, user, "/done")
+    await send(harness, user, "/boundary")
+    await press(harness, user, plain("area.work", feminine))
+    await send(harness, user, "שקט של חצי שעה אחרי העבודה")
+    await send(harness, user, "כשאני חוזרת הביתה")
+    await send(harness, user, "כי אני מותשת ומתפרצת")
+    await press(harness, user, plain("boundary.button_use", feminine))
+    (boundary,) = await harness.repo.list_entries(user.id, "boundary")
+    assert boundary.data["statement"].startswith("אני צריכה שקט")
+    assert "כשכש" not in boundary.data["statement"] and "כי כי" not in boundary.data["statement"]
+    for command in ("/encourage",):
+        await send(harness, user, command)
+        await press(harness, user, plain("encouraged.a_little", feminine))
+        await send(harness, user, "/skip")
+    await send(harness, user, "/did ציור 40m")
+    for command in (
+        "/summary",
+        "/history",
+        "/interests",
+        "/boundaries",
+        "/help",
+        "/privacy",
+        "/settings",
+        "/remind",
+    ):
+        await send(harness, user, command)
+    await send(harness, user, "/delete")
+    await press(harness, user, plain("button_delete_cancel", feminine))
+    leaks = {
+        m.content: words
+        for m in user.all_messages()
+        if (words := english_words(m.content + " " + " ".join(m.button_texts)))
+    }
+    assert not leaks, leaks
+
+
+async def test_switching_language_mid_exercise_keeps_the_answers(harness: Harness) -> None:
+    user = harness.user(2002, "Noa", language_code="en")
+    await harness.repo.save_profile(
+        Profile(user_id=user.id, timezone="Asia/Jerusalem", morning=time(7), evening=time(21), onboarded=True)
+    )
+    await send(harness, user, "/checkin")
+    await press(harness, user, "😢 Sadness")
+    await send(harness, user, "/language")
+    await press(harness, user, "עברית")
+    await press(harness, user, "בלשון זכר")
+    await send(harness, user, "/checkin")
+    question = user.all_messages()[-1]
+    assert "יומן" in question.content or "?" in question.content
+    assert not english_words(question.content + " ".join(question.button_texts))
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"]["family"] == "sadness"
+    await press(harness, user, plain("feeling.sad", Voice("he", "masculine")))
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"]["feeling"] == "sad"
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and (profile.language, profile.gender) == ("he", "masculine")
+
+
+@pytest.mark.parametrize("code", ["he", "he-IL", "iw"])
+async def test_hebrew_telegram_clients_get_hebrew_and_the_gender_question(
+    harness: Harness, code: str
+) -> None:
+    user = harness.user(2003, "Noa", language_code=code)
+    await send(harness, user, "/start")
+    texts = [m.content for m in user.all_messages()]
+    assert any("איך נכון לך שאפנה אליך" in text for text in texts)
+    assert not any(english_words(text) for text in texts), texts
+
+
+async def test_english_speakers_are_not_asked_about_gender(harness: Harness) -> None:
+    user = harness.user(2004, "Sam", language_code="en")
+    await send(harness, user, "/start")
+    assert not any("address you" in m.content for m in user.all_messages())
+    assert "Hello, Sam" in user.all_messages()[0].content
