@@ -1,4 +1,4 @@
-"""Two languages: complete catalogs, both genders in Hebrew, plurals, and a Hebrew speaker who never meets English."""
+"""Two languages: complete catalogs, both genders in Hebrew, plurals, a Hebrew speaker who never meets English."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ def messages(language: str) -> dict[tuple[str | None, str], list[str]]:
     found: dict[tuple[str | None, str], list[str]] = {}
     for message in po:
         if message.id:
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
-            forms = list(message.string) if isinstance(message.string, tuple | list) else [message.string]
-            found[(message.context, key)] = forms
+            key = str(message.id[0] if isinstance(message.id, tuple | list) else message.id)
+            strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+            found[(message.context, key)] = [str(form or "") for form in strings]
     return found
 
 
