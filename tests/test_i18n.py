@@ -1,4 +1,4 @@
-"""Two languages: complete catalogs, both genders in Hebrew, plurals, a Hebrew speaker who never meets English."""
+"""Two languages: complete catalogs, both genders in Hebrew, plurals, and no English for a Hebrew speaker."""
 
 from __future__ import annotations
 
