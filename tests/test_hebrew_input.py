@@ -66,7 +66,12 @@ def test_decorated_hebrew_short_answers_get_the_follow_up(
 
 @pytest.mark.parametrize(
     "text",
-    ["כשהוא מאחר בלי להודיע", "כשאני עייפה אני נסגרת", "כשהיא שותקת אני נבהל מאוד", "Only when I have slept well"],
+    [
+        "כשהוא מאחר בלי להודיע",
+        "כשאני עייפה אני נסגרת",
+        "כשהיא שותקת אני נבהל מאוד",
+        "Only when I have slept well",
+    ],
 )
 def test_a_real_short_sentence_is_not_flagged(text: str) -> None:
     assert not engine.needs_more(text)
@@ -74,7 +79,9 @@ def test_a_real_short_sentence_is_not_flagged(text: str) -> None:
 
 
 @PROPERTY
-@given(st.lists(st.sampled_from(["אני", "כשהוא", "מאחר", "בלי", "להודיע", "הרגשתי", "שקט", "בבית"]), min_size=4))
+@given(
+    st.lists(st.sampled_from(["אני", "כשהוא", "מאחר", "בלי", "להודיע", "הרגשתי", "שקט", "בבית"]), min_size=4)
+)
 def test_four_real_hebrew_words_are_enough(words: list[str]) -> None:
     text = " ".join(words)
     if text not in engine.SHORT_ANSWERS["he"]:
@@ -89,7 +96,7 @@ def test_four_real_hebrew_words_are_enough(words: list[str]) -> None:
     [
         ("צ'יפס", 1),
         ("צ׳יפס", 1),  # U+05F3 geresh
-        ("צה\"ל", 1),
+        ('צה"ל', 1),
         ("צה״ל", 1),  # U+05F4 gershayim
         ("צה”ל", 1),  # a phone's smart quote for gershayim
         ("אכלנו צ׳יפס ליד בסיס צה״ל", 5),
@@ -200,7 +207,12 @@ def test_hebrew_did(text: str, expected: tuple[str, int]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("ציור", "did.format"), ("40 דקות", "did.format"), ("ציור קצת", "duration.format"), ("ריצה 30 שעות", "duration.range")],
+    [
+        ("ציור", "did.format"),
+        ("40 דקות", "did.format"),
+        ("ציור קצת", "duration.format"),
+        ("ריצה 30 שעות", "duration.range"),
+    ],
 )
 def test_hebrew_did_rejects(text: str, code: str) -> None:
     with pytest.raises(ParseError) as caught:
@@ -229,7 +241,20 @@ def test_hebrew_like_durations_only_raise_parse_error(text: str) -> None:
 # --------------------------------------------------------------------------- times
 
 
-HEBREW_HOURS = ["אחת", "שתיים", "שלוש", "ארבע", "חמש", "שש", "שבע", "שמונה", "תשע", "עשר", "אחת עשרה", "שתים עשרה"]
+HEBREW_HOURS = [
+    "אחת",
+    "שתיים",
+    "שלוש",
+    "ארבע",
+    "חמש",
+    "שש",
+    "שבע",
+    "שמונה",
+    "תשע",
+    "עשר",
+    "אחת עשרה",
+    "שתים עשרה",
+]
 
 
 @pytest.mark.parametrize(
@@ -324,7 +349,10 @@ def test_world_cities_in_hebrew(text: str, key: str) -> None:
     assert parse_zone(text).key == key
 
 
-@pytest.mark.parametrize(("text", "code"), [("ארצות הברית", "zone.ambiguous"), ('ארה"ב', "zone.ambiguous"), ("בלה בלה", "zone.unknown")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("ארצות הברית", "zone.ambiguous"), ('ארה"ב', "zone.ambiguous"), ("בלה בלה", "zone.unknown")],
+)
 def test_hebrew_places_that_are_not_one_zone(text: str, code: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse_zone(text)
