@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.domain import engine
 from bot.domain.parsing import ParseError, parse_did, parse_duration, parse_time, parse_zone
+from bot.domain.zones import HEBREW_PLACES
 
 PROPERTY = settings(database=None, deadline=None, max_examples=200)
 
@@ -357,3 +358,10 @@ def test_hebrew_places_that_are_not_one_zone(text: str, code: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse_zone(text)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize(("name", "key"), sorted(HEBREW_PLACES.items()))
+def test_every_hebrew_place_reads_back_as_its_zone(name: str, key: str) -> None:
+    choice = parse_zone(name)
+    assert (choice.key, choice.kind) == (key, "place")
+    assert choice.label == f"{name} ({key})"

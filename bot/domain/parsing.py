@@ -31,6 +31,7 @@ from bot.domain.zones import (
     CITY_AREAS,
     COUNTRY_ZONES,
     EXCLUDED_KEYS,
+    HEBREW_PLACES,
     PARTIAL_HOUR_ZONES,
 )
 
@@ -352,10 +353,16 @@ def _place_names() -> dict[str, tuple[str, str]]:
         if area in CITY_AREAS and rest:
             city = rest.rpartition("/")[2].replace("_", " ")
             places.setdefault(_name_fold(city), (city, key))
-    for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES):
+    for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES, HEBREW_PLACES):
         for name, key in table.items():
             places[_name_fold(name)] = (name, key)
     return places
+
+
+@cache
+def _ambiguous_names() -> frozenset[str]:
+    """`AMBIGUOUS_NAMES`, folded like place names ('ארה"ב' = "ארה ב")."""
+    return frozenset(map(_name_fold, AMBIGUOUS_NAMES))
 
 
 def _loadable(key: str) -> bool:
@@ -444,6 +451,7 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
 
     Accepts "Europe/Berlin" in any case or spacing, "UTC"/"GMT"/"Z", place names with or
     without accents ("sao paulo", "Tel Aviv", "Mumbai", "Germany", "Berlin, Germany"),
+    Hebrew place names ("ירושלים", "ת״א", "בחיפה", "לונדון"),
     a few unambiguous abbreviations ("EST", "CET"), and offsets such as "+3", "UTC-05:30",
     "GMT+5:45", "+0530", "UTC−3". Whole-hour offsets become fixed "Etc/GMT∓N" zones; other
     offsets map to the real zone that uses them (+05:30 -> Asia/Kolkata), chosen to match
@@ -461,9 +469,11 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
     choice = _parse_offset(normalised, now) or _lookup_name(normalised)
     if choice is None and "," in normalised:
         choice = _lookup_name(normalised.partition(",")[0])  # "Berlin, Germany"
+    if choice is None and normalised.startswith("ב") and len(normalised) > 2:
+        choice = _lookup_name(normalised[1:].lstrip("-"))  # Hebrew "in": "בחיפה", "בתל אביב"
     if choice is not None and _loadable(choice.key):
         return choice
-    if choice is None and _name_fold(normalised) in AMBIGUOUS_NAMES:
+    if choice is None and _name_fold(normalised) in _ambiguous_names():
         raise ParseError("zone.ambiguous")
     if choice is None and _OFFSET_LIKE.fullmatch(normalised) and _DIGIT_OR_SIGN.search(normalised):
         raise ParseError("zone.offset_format")
