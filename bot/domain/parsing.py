@@ -12,10 +12,12 @@ polygons is an adapter, `bot.geo`; the rules for its answer (`zone_at`) are here
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -29,6 +31,7 @@ from bot.domain.zones import (
     CITY_AREAS,
     COUNTRY_ZONES,
     EXCLUDED_KEYS,
+    HEBREW_PLACES,
     PARTIAL_HOUR_ZONES,
 )
 
@@ -86,7 +89,11 @@ _MAX_INPUT = 100
 
 # Dashes people (and phone keyboards) use for a minus sign. NFKC already maps the
 # full-width and small hyphen-minus forms to "-".
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796", "-"))
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796\u05be", "-"))
+# Hebrew geresh and gershayim, and the smart quotes phones put in their place ("ק׳", "ת״א").
+_HEBREW_QUOTES = str.maketrans({"\u05f3": "'", "\u2019": "'", "\u05f4": '"', "\u201d": '"'})
+# Hebrew points and cantillation marks: optional when typing, so they are dropped.
+_HEBREW_POINTS = re.compile(r"[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
 # Letters NFKD does not decompose but that people still type without the accent.
 _LETTER_FOLDS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe"})
 _SPACES = re.compile(r"\s+")
@@ -138,12 +145,14 @@ def trim_blank(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    """Compatibility-fold (full-width digits, ligatures), unify dashes, lower-case, squeeze spaces.
+    """Compatibility-fold (full-width digits, ligatures), unify dashes (and the Hebrew maqaf),
+    quotes (geresh, gershayim), lower-case, drop Hebrew points, squeeze spaces.
 
     Format characters (direction marks, zero-width spaces) mean nothing in a time, a zone or
     a duration, so they are dropped.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_HEBREW_QUOTES).casefold()
+    text = _HEBREW_POINTS.sub("", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _SPACES.sub(" ", text).strip()
 
@@ -188,26 +197,49 @@ _TIME_SEPARATED = re.compile(r"(?P<hour>\d{1,2})(?:(?:\s?[:.h]\s?|\s)(?P<minute>
 _TIME_COMPACT = re.compile(r"(?P<hour>\d{1,2})(?P<minute>\d{2})" + _MERIDIEM)
 
 
-def parse_time(text: str) -> time:
-    """Parse a wall-clock time of day such as "7:30", "7.30pm", "19h05", "730" or "７：３０".
+# Hebrew numbers one to twelve, in the feminine form used for hours ("שבע וחצי") and the
+# masculine one people also type ("שבעה"), with common spellings.
+_HEBREW_NUMBERS: Final[Mapping[str, int]] = {
+    "אחת": 1, "אחד": 1, "שתיים": 2, "שתים": 2, "שניים": 2, "שנים": 2, "שלוש": 3, "שלושה": 3,
+    "ארבע": 4, "ארבעה": 4, "חמש": 5, "חמישה": 5, "חמשה": 5, "שש": 6, "שישה": 6, "ששה": 6,
+    "שבע": 7, "שבעה": 7, "שמונה": 8, "תשע": 9, "תשעה": 9, "עשר": 10, "עשרה": 10,
+    "אחת עשרה": 11, "אחת עשר": 11, "אחד עשר": 11, "אחד עשרה": 11,
+    "שתים עשרה": 12, "שתיים עשרה": 12, "שתים עשר": 12, "שתיים עשר": 12, "שנים עשר": 12,
+    "שניים עשר": 12, "שנים עשרה": 12,
+}  # fmt: skip
+# Parts of the day after a Hebrew time: "a" before noon, "p" after, "n" night (בלילה), which
+# is evening for 6-11 ("עשר בלילה" = 22:00) and early morning for 12-5 ("שתיים בלילה" = 02:00).
+_HEBREW_DAY_PARTS: Final[Mapping[str, str]] = {
+    "בבוקר": "a", "לפנות בוקר": "a", 'לפנה"ב': "a", "לפני הצהריים": "a", 'לפנה"צ': "a",
+    "בצהריים": "p", "בצהרים": "p", "אחר הצהריים": "p", "אחרי הצהריים": "p", "אחר הצהרים": "p",
+    'אחה"צ': "p", "בערב": "p", "בלילה": "n",
+}  # fmt: skip
+_HEBREW_FRACTIONS: Final[Mapping[str, int]] = {"חצי": 30, "רבע": 15}
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
 
-    Accepted: H or HH hours with optional two-digit minutes after ":", ".", "h" or a space;
-    3-4 bare digits as HMM/HHMM; an optional am/pm suffix (12am = 00:00, 12pm = 12:00).
-    "24:00" is accepted as 00:00 since these are daily times, where both mean the same.
-    Raises `ParseError` with "time.format" (not a time), "time.range" (e.g. 25:00, 7:60)
-    or "time.ampm_range" (hour outside 1-12 with am/pm, e.g. 13pm).
-    """
-    normalised = _typed(text, _MAX_INPUT)
-    if len(normalised) > _MAX_INPUT:
-        raise ParseError("time.format")
-    match = _TIME_SEPARATED.fullmatch(normalised) or _TIME_COMPACT.fullmatch(normalised)
-    if match is None:
-        raise ParseError("time.format")
-    hour = int(match["hour"])
-    minute = int(match["minute"] or 0)
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, longest first so "אחת עשרה" wins over "אחת"."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+# After `_normalise`: "7 וחצי", "שבע וחצי בערב", "8 בבוקר", "בשבע", "ב-8:15 בערב".
+_HEBREW_TIME = re.compile(
+    rf"(?:ב-?\s?)?(?P<hour>\d{{1,2}}|{_alternatives(_HEBREW_NUMBERS)})"
+    rf"(?:(?:\s?[:.]\s?|\s)(?P<minute>\d{{2}})|\s?ו-?\s?(?P<fraction>{_alternatives(_HEBREW_FRACTIONS)}))?"
+    rf"(?:\s?(?P<part>{_alternatives(_HEBREW_DAY_PARTS)}))?"
+)
+
+
+def _hebrew_number(text: str) -> float:
+    """A number typed in digits ("1.5", "1,5") or as a Hebrew word from one to twelve."""
+    return _HEBREW_NUMBERS.get(text) or float(text.replace(",", "."))
+
+
+def _clock(hour: int, minute: int, meridiem: str | None) -> time:
+    """Check a typed hour and minute, with an optional "a"/"p" half of the day, into a time."""
     if minute > 59:
         raise ParseError("time.range")
-    meridiem = match["meridiem"]
     if meridiem is not None:
         if not 1 <= hour <= 12:
             raise ParseError("time.ampm_range")
@@ -217,6 +249,41 @@ def parse_time(text: str) -> time:
     elif hour > 23:
         raise ParseError("time.range")
     return time(hour, minute)
+
+
+def _parse_hebrew_time(normalised: str) -> time:
+    """Read "7 וחצי", "שבע וחצי", "תשע בערב", "8 בבוקר", "שתיים בלילה" (see `_HEBREW_TIME`)."""
+    match = _HEBREW_TIME.fullmatch(normalised)
+    if match is None:
+        raise ParseError("time.format")
+    hour = int(_hebrew_number(match["hour"]))
+    minute = int(match["minute"]) if match["minute"] else _HEBREW_FRACTIONS.get(match["fraction"] or "", 0)
+    part = _HEBREW_DAY_PARTS.get(match["part"] or "")
+    if part == "n":
+        part = "p" if 6 <= hour <= 11 else "a"
+    return _clock(hour, minute, part)
+
+
+def parse_time(text: str) -> time:
+    """Parse a wall-clock time of day such as "7:30", "7.30pm", "19h05", "730" or "７：３０".
+
+    Accepted: H or HH hours with optional two-digit minutes after ":", ".", "h" or a space;
+    3-4 bare digits as HMM/HHMM; an optional am/pm suffix (12am = 00:00, 12pm = 12:00).
+    "24:00" is accepted as 00:00 since these are daily times, where both mean the same.
+    In Hebrew: hours in digits or words one to twelve, "וחצי"/"ורבע" for :30/:15, and a part
+    of the day ("בבוקר", "בערב", "בלילה", "אחה״צ"...) in place of am/pm.
+    Raises `ParseError` with "time.format" (not a time), "time.range" (e.g. 25:00, 7:60)
+    or "time.ampm_range" (hour outside 1-12 with am/pm, e.g. 13pm).
+    """
+    normalised = _typed(text, _MAX_INPUT)
+    if len(normalised) > _MAX_INPUT:
+        raise ParseError("time.format")
+    if _HEBREW_LETTER.search(normalised):
+        return _parse_hebrew_time(normalised)
+    match = _TIME_SEPARATED.fullmatch(normalised) or _TIME_COMPACT.fullmatch(normalised)
+    if match is None:
+        raise ParseError("time.format")
+    return _clock(int(match["hour"]), int(match["minute"] or 0), match["meridiem"])
 
 
 def format_time(value: time) -> str:
@@ -286,10 +353,16 @@ def _place_names() -> dict[str, tuple[str, str]]:
         if area in CITY_AREAS and rest:
             city = rest.rpartition("/")[2].replace("_", " ")
             places.setdefault(_name_fold(city), (city, key))
-    for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES):
+    for table in (CITY_ALIASES, COUNTRY_ZONES, ABBREVIATION_ZONES, HEBREW_PLACES):
         for name, key in table.items():
             places[_name_fold(name)] = (name, key)
     return places
+
+
+@cache
+def _ambiguous_names() -> frozenset[str]:
+    """`AMBIGUOUS_NAMES`, folded like place names ('ארה"ב' = "ארה ב")."""
+    return frozenset(map(_name_fold, AMBIGUOUS_NAMES))
 
 
 def _loadable(key: str) -> bool:
@@ -378,6 +451,7 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
 
     Accepts "Europe/Berlin" in any case or spacing, "UTC"/"GMT"/"Z", place names with or
     without accents ("sao paulo", "Tel Aviv", "Mumbai", "Germany", "Berlin, Germany"),
+    Hebrew place names ("ירושלים", "ת״א", "בחיפה", "לונדון"),
     a few unambiguous abbreviations ("EST", "CET"), and offsets such as "+3", "UTC-05:30",
     "GMT+5:45", "+0530", "UTC−3". Whole-hour offsets become fixed "Etc/GMT∓N" zones; other
     offsets map to the real zone that uses them (+05:30 -> Asia/Kolkata), chosen to match
@@ -395,9 +469,11 @@ def parse_zone(text: str, *, now: datetime | None = None) -> ZoneChoice:
     choice = _parse_offset(normalised, now) or _lookup_name(normalised)
     if choice is None and "," in normalised:
         choice = _lookup_name(normalised.partition(",")[0])  # "Berlin, Germany"
+    if choice is None and normalised.startswith("ב") and len(normalised) > 2:
+        choice = _lookup_name(normalised[1:].lstrip("-"))  # Hebrew "in": "בחיפה", "בתל אביב"
     if choice is not None and _loadable(choice.key):
         return choice
-    if choice is None and _name_fold(normalised) in AMBIGUOUS_NAMES:
+    if choice is None and _name_fold(normalised) in _ambiguous_names():
         raise ParseError("zone.ambiguous")
     if choice is None and _OFFSET_LIKE.fullmatch(normalised) and _DIGIT_OR_SIGN.search(normalised):
         raise ParseError("zone.offset_format")
@@ -459,13 +535,63 @@ _DURATION = re.compile(
 )
 
 
+# After `_normalise`, Hebrew durations: "40 דקות", "40 דק'", "דקה", "שעה", "שעתיים", "חצי שעה",
+# "רבע שעה", "שעה וחצי", "שעתיים ורבע", "3 שעות", "1.5 שעות", "שלוש וחצי שעות", "1 שעה 20 דקות",
+# "שעה ו-20".
+_HEBREW_AND = r"\s?ו\s?-?\s?"
+_HEBREW_MINUTE_UNIT = r"(?:דקות|דקה|דק'|דק|ד')"
+_HEBREW_AMOUNT = rf"(?:\d+(?:[.,]\d+)?|שתי|{_alternatives(_HEBREW_NUMBERS)})"
+_HEBREW_PART_HOURS: Final[Mapping[str, int]] = {"חצי": 30, "רבע": 15, "שלושת רבעי": 45}
+_HEBREW_DURATION = re.compile(
+    rf"(?P<part>{_alternatives(_HEBREW_PART_HOURS)})\s?שעה"
+    rf"|(?:(?P<count>{_HEBREW_AMOUNT})\s?(?:{_HEBREW_AND}(?P<count_fraction>חצי|רבע)\s?)?)?"
+    rf"(?P<unit>שעתיים|שעות|שעה(?:\s?אחת)?|שע'|ש')"
+    rf"(?:{_HEBREW_AND}(?P<fraction>חצי|רבע)"
+    rf"|(?:(?P<and>{_HEBREW_AND})|\s?)(?P<rest>\d{{1,2}})\s?(?P<rest_unit>{_HEBREW_MINUTE_UNIT})?)?"
+    rf"|(?P<minutes>\d+|שתי|{_alternatives(_HEBREW_NUMBERS)})\s?{_HEBREW_MINUTE_UNIT}"
+    r"|(?P<one_minute>דקה(?:\s?אחת)?)"
+)
+
+
+def _hebrew_duration(normalised: str) -> float:
+    """Minutes from a Hebrew duration (see `_HEBREW_DURATION`); "duration.format" if it is not one."""
+    match = _HEBREW_DURATION.fullmatch(normalised)
+    if match is None:
+        raise ParseError("duration.format")
+    if match["part"] is not None:
+        return _HEBREW_PART_HOURS[match["part"]]
+    if match["minutes"] is not None:
+        return 2 if match["minutes"] == "שתי" else _hebrew_number(match["minutes"])
+    if match["one_minute"] is not None:
+        return 1
+    count, unit = match["count"], match["unit"]
+    if unit == "שעתיים":
+        if count is not None:
+            raise ParseError("duration.format")  # "3 שעתיים"
+        hours = 2.0
+    elif count is not None:
+        hours = 2 if count == "שתי" else _hebrew_number(count)
+    elif unit.startswith("שעה"):
+        hours = 1
+    else:
+        raise ParseError("duration.format")  # "שעות" with no number
+    rest = int(match["rest"] or 0)
+    if rest > 59 or (match["rest"] and not (match["and"] or match["rest_unit"])):
+        raise ParseError("duration.format")  # "שעה 75 דקות"; "שעתיים 3" says nothing clear
+    fractions = _HEBREW_FRACTIONS.get(match["count_fraction"] or "", 0) + _HEBREW_FRACTIONS.get(
+        match["fraction"] or "", 0
+    )
+    return hours * 60 + fractions + rest
+
+
 def parse_duration(text: str) -> int:
-    """Minutes from "40m", "40 min", "1h", "1h30", "1.5h", "1:30" or a bare "90" (minutes)."""
+    """Minutes from "40m", "40 min", "1h", "1h30", "1.5h", "1:30" or a bare "90" (minutes), or
+    the Hebrew "40 דקות", "שעה וחצי", "שעתיים", "רבע שעה", "1 שעה 20 דקות" and their kin."""
     normalised = _typed(text, _MAX_INPUT)[:_MAX_INPUT]
     match = _DURATION.fullmatch(normalised)
     if match is None:
-        raise ParseError("duration.format")
-    if match["hours"] is not None:
+        minutes = round(_hebrew_duration(normalised))
+    elif match["hours"] is not None:
         minutes = round(float(match["hours"].replace(",", ".")) * 60) + int(match["rest"] or 0)
     elif match["h"] is not None:
         if int(match["m"]) >= 60:
@@ -478,12 +604,34 @@ def parse_duration(text: str) -> int:
     return minutes
 
 
+# The most words a typed duration takes: "1 שעה ו-20 דקות" (written "ו- 20" it is six).
+_MAX_DURATION_WORDS = 6
+
+
 def parse_did(text: str) -> tuple[str, int]:
-    """The arguments of "/did painting 40m": an interest name and minutes (the last word)."""
+    """The arguments of "/did painting 40m" or "/did ציור 40 דקות": an interest name, then minutes.
+
+    The duration is the longest run of last words that reads as one ("יוגה 1 שעה 20 דקות" is
+    yoga for 80 minutes), so a name may end in a number when a unit follows ("פרק 3 20 דקות").
+    If nothing reads as a duration, the last word's error is raised, or "duration.range" when
+    a duration was understood but is out of range; a duration with no name is "did.format".
+    """
     words = _SPACES.split(text.strip())
     if len(words) < 2 or len(text) > 300:
         raise ParseError("did.format")
-    name = trim_blank(" ".join(words[:-1]))
-    if is_blank(name) or len(name) > 60:
-        raise ParseError("did.format")
-    return name, parse_duration(words[-1])
+    failure = ParseError("did.format")
+    for split in range(max(1, len(words) - _MAX_DURATION_WORDS), len(words)):
+        try:
+            minutes = parse_duration(" ".join(words[split:]))
+        except ParseError as error:
+            if failure.code != "duration.range":
+                failure = error
+            continue
+        name = trim_blank(" ".join(words[:split]))
+        if is_blank(name) or len(name) > 60:
+            raise ParseError("did.format")
+        return name, minutes
+    with contextlib.suppress(ParseError):
+        parse_duration(text)
+        failure = ParseError("did.format")  # only a duration, no name
+    raise failure
