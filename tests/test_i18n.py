@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -239,3 +240,26 @@ async def test_english_speakers_are_not_asked_about_gender(harness: Harness) -> 
     await send(harness, user, "/start")
     assert not any("address you" in m.content for m in user.all_messages())
     assert "Hello, Sam" in user.all_messages()[0].content
+
+
+async def test_follow_up_idle_cancel_keep_and_resume_work_the_same_in_hebrew(
+    harness: Harness, clock: Any
+) -> None:
+    user = await hebrew_speaker(harness)
+    voice = Voice("he", "feminine")
+    await send(harness, user, "/boundary")
+    await press(harness, user, plain("area.money", voice))
+    await send(harness, user, "לא יודעת")
+    assert t("flow.follow_up", voice) == user.all_messages()[-1].content
+    await send(harness, user, "/cancel")
+    await press(harness, user, plain("flow.button_keep", voice))
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["paused"] and draft["answers"]["need"] == "לא יודעת"
+    await send(harness, user, "/boundary")
+    assert plain("flow.resumed", voice, title=plain("flow.boundary.title", voice)) in user.all_messages()[-2].content
+    await send(harness, user, "כסף משותף ונפרד")
+    clock.now += timedelta(minutes=31)
+    await harness.run_job("idle-flows")
+    idle = user.all_messages()[-1].content
+    assert idle == t("flow.idle", voice, title=t("flow.boundary.title", voice), command="boundary")
+    assert not english_words(idle)
