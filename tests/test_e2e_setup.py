@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.app import MENU_COMMANDS
 from bot.storage.tinydb_store import TinyDBRepository
+from bot.texts import Voice, plain
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
 from tests.fakeapi.user import FakeUser
@@ -91,3 +93,49 @@ async def test_sigterm_shuts_down_cleanly(server: FakeTelegramServer, tmp_path: 
     await user.wait_for(lambda m: "/settings" in m.content)
     assert bot.stop() == 0
     assert "Traceback" not in bot.logs()
+
+
+async def test_a_hebrew_speaker_sets_up_and_writes_in_hebrew_end_to_end(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    voice = Voice("he", "masculine")
+    user = server.user(first_name="Yoav", language_code="he", location=TEL_AVIV)
+    async with BotProcess(server, tmp_path) as bot:
+        he_commands = [c for c in server.calls("setMyCommands") if c.params.get("language_code") == "he"]
+        assert he_commands and he_commands[-1].params["commands"][0]["description"] == plain(
+            "command.checkin", "he"
+        )
+        await user.send("/start")
+        await user.wait_for(lambda m: plain("gender.ask", voice) in m.content)
+        await user.press(None, plain("gender.button_masculine", voice))
+        await user.wait_for(lambda m: plain("gender.set", voice) in m.content)
+        await user.send("תל אביב")
+        await user.wait_for(lambda m: "Asia/Jerusalem" in m.content)
+        await user.press(await user.wait_for(lambda m: "07:00" in m.button_texts), "07:00")
+        await user.wait_for(lambda m: "21:00" in m.button_texts and not m.edited)
+        await user.send("21:00")
+        confirm = plain("button_confirm", voice)
+        await user.press(await user.wait_for(lambda m: confirm in m.button_texts), confirm)
+        await bot.settle()
+        await user.send("/checkin")
+        calm = plain("family.calm", voice)
+        await user.press(await user.wait_for(lambda m: calm in m.button_texts), calm)
+        relaxed = plain("feeling.relaxed", voice)
+        await user.press(await user.wait_for(lambda m: relaxed in m.button_texts), relaxed)
+        await user.wait_for(lambda m: "1" in m.button_texts and not m.edited)
+        await bot.settle()
+        texts = [m.content for m in user.all_messages()]
+    assert all(
+        not re.search(r"\b(?!Asia|Jerusalem|UTC|Yoav)[A-Za-z]{4,}\b", re.sub(r"/\w+", "", text))
+        for text in texts
+    ), texts
+    repo = TinyDBRepository(tmp_path / "data")
+    profile = await repo.get_profile(user.id)
+    assert profile is not None and (profile.language, profile.gender, profile.timezone) == (
+        "he",
+        "masculine",
+        "Asia/Jerusalem",
+    )
+    draft = await repo.get_draft(user.id)
+    assert draft is not None and draft["answers"] == {"family": "calm", "feeling": "relaxed"}
+    await repo.close()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.domain.flows import FLOWS
 from bot.domain.models import Profile
+from bot.handlers.practice.asking import FLOW_HINTS
+from bot.handlers.settings.setup import SETUP_HINTS
 from bot.texts import CATALOGS, GENDERS, LOCALES, Voice, plain, t
 from tests.conftest import Harness, press, send
 from tests.fakeapi.builders import utf16_len
@@ -256,10 +261,81 @@ async def test_follow_up_idle_cancel_keep_and_resume_work_the_same_in_hebrew(
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["paused"] and draft["answers"]["need"] == "לא יודעת"
     await send(harness, user, "/boundary")
-    assert plain("flow.resumed", voice, title=plain("flow.boundary.title", voice)) in user.all_messages()[-2].content
+    assert (
+        plain("flow.resumed", voice, title=plain("flow.boundary.title", voice))
+        in user.all_messages()[-2].content
+    )
     await send(harness, user, "כסף משותף ונפרד")
     clock.now += timedelta(minutes=31)
     await harness.run_job("idle-flows")
     idle = user.all_messages()[-1].content
     assert idle == t("flow.idle", voice, title=t("flow.boundary.title", voice), command="boundary")
     assert not english_words(idle)
+
+
+# --- Every message used, every used message present ------------------------------------------------
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+
+
+def keys_in_code() -> tuple[set[str], set[str]]:
+    """String literals in bot/ and the flows' data (keys), and the constant prefixes of f-string keys."""
+    literals: set[str] = set()
+    prefixes: set[str] = set()
+    for path in BOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                literals.add(node.value)
+            elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+                prefixes.add(str(node.values[0].value))
+    for flow in FLOWS.values():
+        literals |= {flow.title, flow.intro, flow.done}
+        for step in flow.steps:
+            literals |= {step.prompt, step.template or ""}
+            options = list(step.options) + [
+                o for group in (step.options_by or ("", {}))[1].values() for o in group
+            ]
+            literals |= {option.label for option in options}
+    return literals, {p for p in prefixes if "." in p or p.endswith("_")}
+
+
+def test_every_message_is_used_and_every_used_key_exists() -> None:
+    literals, prefixes = keys_in_code()
+    catalog = CATALOGS["en"].all_keys()
+    unused = {k for k in catalog if k not in literals and not any(k.startswith(p) for p in prefixes)}
+    assert not unused, f"messages no code uses: {sorted(unused)}"
+    missing = {k for k in looked_up() if k not in catalog}
+    assert not missing, f"keys the code looks up that no catalog has: {sorted(missing)}"
+
+
+KEY_ARGUMENT = {"t": 0, "plain": 0, "has_text": 0, "words": 0, "reply": 2, "say": 3}
+
+
+def looked_up() -> set[str]:
+    """Literal keys passed to the lookup functions, the hint tables and the flows' data."""
+    found: set[str] = set(FLOW_HINTS.values()) | set(SETUP_HINTS.values())
+    for path in BOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                index = KEY_ARGUMENT.get(name)
+                if index is not None and len(node.args) > index:
+                    argument = node.args[index]
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        found.add(argument.value)
+    for flow in FLOWS.values():
+        found |= {flow.title, flow.done} | ({flow.intro} if flow.intro else set())
+        for step in flow.steps:
+            found |= {step.prompt} | ({step.template} if step.template else set())
+    return found
+
+
+def test_every_refusal_has_its_hint() -> None:
+    engine_codes = set(re.findall(r'Invalid\("([^"]+)"\)', (BOT / "domain" / "engine.py").read_text()))
+    parse_codes = set(re.findall(r'ParseError\("([^"]+)"\)', (BOT / "domain" / "parsing.py").read_text()))
+    flow_codes = engine_codes | {c for c in parse_codes if c.startswith("duration.")}
+    setup_codes = {c for c in parse_codes if c.split(".")[0] in ("time", "zone", "location", "blank")}
+    assert flow_codes <= FLOW_HINTS.keys(), flow_codes - FLOW_HINTS.keys()
+    assert setup_codes | {"location.ocean"} <= SETUP_HINTS.keys(), setup_codes - SETUP_HINTS.keys()
+    for key in (*FLOW_HINTS.values(), *SETUP_HINTS.values()):
+        assert key in CATALOGS["en"].all_keys() and key in CATALOGS["he"].all_keys(), key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
 
@@ -24,6 +24,21 @@ from bot.texts import plain, t, voice_of
 
 logger = logging.getLogger(__name__)
 
+# What to say for each reason the engine refuses an answer (explicit keys, so every message is found).
+FLOW_HINTS: Final = {
+    "back_first": "flow.hint.back_first",
+    "back_writing": "flow.hint.back_writing",
+    "blank": "flow.hint.blank",
+    "choice": "flow.hint.choice",
+    "flow_done": "flow.hint.flow_done",
+    "not_optional": "flow.hint.not_optional",
+    "scale": "flow.hint.scale",
+    "stale": "flow.hint.stale",
+    "too_long": "flow.hint.too_long",
+    "writing_closed": "flow.hint.writing_closed",
+    "duration.format": "flow.hint.duration.format",
+    "duration.range": "flow.hint.duration.range",
+}
 HINT_QUIET = timedelta(seconds=5)  # after a hint, further unexpected input is not answered for this long
 PREVIOUS_LINE = 120
 STATEMENT_CLIP = 300
@@ -127,7 +142,7 @@ async def after(
 ) -> None:
     """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved."""
     if isinstance(outcome, Invalid):
-        await hint(context, uid, language, f"flow.hint.{outcome.code}", flow, draft)
+        await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
     await drafts.save(context, uid, draft)
     if question is not None and isinstance(outcome, Moved):

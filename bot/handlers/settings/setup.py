@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import time
+from typing import Final
 
 from telegram import (
     InlineKeyboardButton,
@@ -51,6 +52,21 @@ from bot.handlers.common import (
 )
 from bot.handlers.settings.language import ask_gender
 from bot.texts import Html, has_genders, plain, t
+
+# What to say for each reason a typed time, zone or shared location was not understood.
+SETUP_HINTS: Final = {
+    "blank": "hint.blank",
+    "location.invalid": "hint.location.invalid",
+    "location.ocean": "hint.location.ocean",
+    "time.format": "hint.time.format",
+    "time.range": "hint.time.range",
+    "time.ampm_range": "hint.time.ampm_range",
+    "zone.ambiguous": "hint.zone.ambiguous",
+    "zone.offset_format": "hint.zone.offset_format",
+    "zone.offset_range": "hint.zone.offset_range",
+    "zone.offset_unsupported": "hint.zone.offset_unsupported",
+    "zone.unknown": "hint.zone.unknown",
+}
 
 
 class SettingsQuestion(filters.MessageFilter):
@@ -209,7 +225,7 @@ async def _apply(
 async def _hint_and_ask(
     update: Update, context: Context, code: str, step: Step, profile: Profile | None
 ) -> None:
-    await reply(update, context, f"hint.{code}")
+    await reply(update, context, SETUP_HINTS[code])
     await ask(update, context, step, profile)
 
 
