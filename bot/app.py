@@ -39,26 +39,26 @@ from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t
 
 logger = logging.getLogger(__name__)
 
-MENU_COMMANDS = (
-    "checkin",
-    "summary",
-    "history",
-    "pages",
-    "selfexam",
-    "boundary",
-    "boundaries",
-    "interests",
-    "did",
-    "settings",
-    "language",
-    "remind",
-    "privacy",
-    "export",
-    "delete",
-    "cancel",
-    "help",
-    "start",
-)
+MENU_COMMANDS = {  # the command menu, in this order: command → its description
+    "checkin": "command.checkin",
+    "summary": "command.summary",
+    "history": "command.history",
+    "pages": "command.pages",
+    "selfexam": "command.selfexam",
+    "boundary": "command.boundary",
+    "boundaries": "command.boundaries",
+    "interests": "command.interests",
+    "did": "command.did",
+    "settings": "command.settings",
+    "language": "command.language",
+    "remind": "command.remind",
+    "privacy": "command.privacy",
+    "export": "command.export",
+    "delete": "command.delete",
+    "cancel": "command.cancel",
+    "help": "command.help",
+    "start": "command.start",
+}
 RATE_LIMIT_RETRIES = 3
 # Telegram allows about 30 messages a second per bot. Space messages evenly just under it
 # (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
@@ -118,7 +118,7 @@ DAMAGE_NOTICE_GROUP = -1  # after the gate, before any reply
 
 
 def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
-    return [BotCommand(name, t(f"command.{name}", language)) for name in MENU_COMMANDS]
+    return [BotCommand(name, t(key, language)) for name, key in MENU_COMMANDS.items()]
 
 
 async def _post_init(app: App) -> None:

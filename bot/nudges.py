@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 KINDS = tuple(Nudge)
 TICK_JOB = "nudge-tick"
 WORKERS = 8
+NUDGE_TEXT = {Nudge.MORNING: "nudge.morning", Nudge.EVENING: "nudge.evening"}
+NUDGE_BUTTON = {"pages": "nudge.button_pages", "checkin": "nudge.button_checkin"}
 COMPACT_SLACK = 1024  # stale heap items tolerated beyond one per person before the heap is rebuilt
 
 UserLock = Callable[[int], AbstractAsyncContextManager[None]]
@@ -325,10 +327,10 @@ class NudgeScheduler:
             return
         flow = "pages" if kind is Nudge.MORNING else "checkin"
         button = InlineKeyboardButton(
-            t(f"nudge.button_{flow}", language), callback_data=callbacks.START.data(flow)
+            t(NUDGE_BUTTON[flow], language), callback_data=callbacks.START.data(flow)
         )
         await bot.send_message(
-            profile.user_id, t(f"nudge.{kind.value}", language), reply_markup=InlineKeyboardMarkup([[button]])
+            profile.user_id, t(NUDGE_TEXT[kind], language), reply_markup=InlineKeyboardMarkup([[button]])
         )
 
 

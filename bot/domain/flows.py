@@ -135,16 +135,10 @@ CHECKIN = Flow(
 # --- self-examination --------------------------------------------------------------------
 
 
-def _question(number: int) -> tuple[Step, Step]:
+def _question(number: int, prompt: str, rating: str) -> tuple[Step, Step]:
     return (
-        Step(
-            f"q{number}",
-            Kind.WRITING,
-            f"selfexam.q{number}",
-            minutes_from="minutes",
-            show_previous=True,
-        ),
-        Step(f"q{number}_rating", Kind.SCALE, f"selfexam.q{number}_rating"),
+        Step(f"q{number}", Kind.WRITING, prompt, minutes_from="minutes", show_previous=True),
+        Step(f"q{number}_rating", Kind.SCALE, rating),
     )
 
 
@@ -156,9 +150,9 @@ SELFEXAM = Flow(
     done="flow.selfexam.done",
     steps=(
         Step("minutes", Kind.CHOICE, "selfexam.minutes", options_source="writing_minutes"),
-        *_question(1),
-        *_question(2),
-        *_question(3),
+        *_question(1, "selfexam.q1", "selfexam.q1_rating"),
+        *_question(2, "selfexam.q2", "selfexam.q2_rating"),
+        *_question(3, "selfexam.q3", "selfexam.q3_rating"),
     ),
 )
 

@@ -96,12 +96,56 @@ def shown_value(
     return (words(label) if label else None) or str(value)
 
 
+FIELD_LABELS: dict[str, str] = {
+    "area": "field.area",
+    "boundary_id": "field.boundary_id",
+    "encouraged": "field.encouraged",
+    "expressed": "field.expressed",
+    "expressed_why": "field.expressed_why",
+    "family": "field.family",
+    "feeling": "field.feeling",
+    "happened": "field.happened",
+    "how": "field.how",
+    "intensity": "field.intensity",
+    "interest": "field.interest",
+    "late": "field.late",
+    "minutes": "field.minutes",
+    "need": "field.need",
+    "outcome": "field.outcome",
+    "q1": "field.q1",
+    "q1_rating": "field.q1_rating",
+    "q2": "field.q2",
+    "q2_rating": "field.q2_rating",
+    "q3": "field.q3",
+    "q3_rating": "field.q3_rating",
+    "shared": "field.shared",
+    "statement": "field.statement",
+    "text": "field.text",
+    "when": "field.when",
+    "whose": "field.whose",
+    "why": "field.why",
+}
+
+KIND_LABELS: dict[str, str] = {
+    EntryKind.BOUNDARY: "kind.boundary",
+    EntryKind.BOUNDARY_UPDATE: "kind.boundary_update",
+    EntryKind.DIARY: "kind.diary",
+    EntryKind.ENCOURAGE: "kind.encourage",
+    EntryKind.INTEREST_TIME: "kind.interest_time",
+    EntryKind.PAGES: "kind.pages",
+    EntryKind.RECOVERED_DRAFT: "kind.recovered_draft",
+    EntryKind.SELFEXAM: "kind.selfexam",
+}
+
+
 def field_label(key: str, words: Words) -> str:
-    return words(f"field.{key}") or key.replace("_", " ")
+    label = FIELD_LABELS.get(key)
+    return (words(label) if label else None) or key.replace("_", " ")
 
 
 def kind_label(kind: str, words: Words) -> str:
-    return words(f"kind.{kind}") or kind
+    label = KIND_LABELS.get(kind)
+    return (words(label) if label else None) or kind
 
 
 def shown_fields(entry: Entry, words: Words, statements: Mapping[str, str] | None = None) -> list[Field]:

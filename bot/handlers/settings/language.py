@@ -19,7 +19,9 @@ from bot.handlers.common import (
     user_data,
     user_id,
 )
-from bot.texts import CATALOGS, GENDERS, Voice, has_genders, plain, voice_of
+from bot.texts import CATALOGS, Voice, has_genders, plain, voice_of
+
+GENDER_BUTTONS = {"feminine": "gender.button_feminine", "masculine": "gender.button_masculine"}
 
 
 async def load_voice(update: Update, context: Context) -> None:
@@ -46,12 +48,8 @@ async def ask_gender(update: Update, context: Context) -> None:
     """Hebrew speaks to a woman and to a man differently: ask once, kindly, how to address them."""
     voice = lang(update, context)
     buttons = [
-        [
-            InlineKeyboardButton(
-                plain(f"gender.button_{gender}", voice), callback_data=callbacks.GENDER.data(gender)
-            )
-        ]
-        for gender in GENDERS
+        [InlineKeyboardButton(plain(key, voice), callback_data=callbacks.GENDER.data(gender))]
+        for gender, key in GENDER_BUTTONS.items()
     ]
     remember_menu(
         context, await reply(update, context, "gender.ask", reply_markup=InlineKeyboardMarkup(buttons))

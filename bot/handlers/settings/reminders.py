@@ -32,6 +32,18 @@ from bot.services import reminders
 from bot.texts import t
 
 REMIND = callbacks.REMIND
+WEEKDAY = ("weekday.0", "weekday.1", "weekday.2", "weekday.3", "weekday.4", "weekday.5", "weekday.6")
+WEEKDAY_LONG = (
+    "weekday_long.0", "weekday_long.1", "weekday_long.2", "weekday_long.3",
+    "weekday_long.4", "weekday_long.5", "weekday_long.6",
+)  # fmt: skip
+TOGGLE = {
+    Nudge.MORNING: "reminders.toggle.morning",
+    Nudge.EVENING: "reminders.toggle.evening",
+    Nudge.WEEKLY: "reminders.toggle.weekly",
+}
+STATE = {"on": "reminders.on", "off": "reminders.off"}
+PAUSE = {1: "reminders.pause.1", 3: "reminders.pause.3", 7: "reminders.pause.7"}
 
 
 def _state(profile: Profile, kind: Nudge, language: str) -> str:
@@ -43,7 +55,7 @@ def _days(profile: Profile, language: str) -> str:
         return t("reminders.every_day", language)
     if not profile.weekdays:
         return t("reminders.no_days", language)
-    return ", ".join(t(f"weekday.{day}", language) for day in profile.weekdays)
+    return ", ".join(t(WEEKDAY[day], language) for day in profile.weekdays)
 
 
 def _pause(profile: Profile, language: str, today_key: str) -> str:
@@ -56,7 +68,7 @@ def _pause(profile: Profile, language: str, today_key: str) -> str:
     return t(
         "reminders.paused_until",
         language,
-        weekday=t(f"weekday.{resume.weekday()}", language),
+        weekday=t(WEEKDAY[resume.weekday()], language),
         date=resume.isoformat(),
     )
 
@@ -75,7 +87,7 @@ def _menu(context: Context, profile: Profile, language: str) -> tuple[str, Inlin
         language,
         morning=format_time(profile.morning) if profile.morning else "–",
         evening=format_time(profile.evening) if profile.evening else "–",
-        weekly_day=t(f"weekday_long.{config.weekly_day}", language),
+        weekly_day=t(WEEKDAY_LONG[config.weekly_day], language),
         weekly_time=format_time(config.weekly_time),
         morning_state=_state(profile, Nudge.MORNING, language),
         evening_state=_state(profile, Nudge.EVENING, language),
@@ -86,7 +98,7 @@ def _menu(context: Context, profile: Profile, language: str) -> tuple[str, Inlin
     rows = []
     for kind in Nudge:
         target = "on" if kind.value in profile.nudges_off else "off"
-        label = t(f"reminders.toggle.{kind.value}", language, state=t(f"reminders.{target}", language))
+        label = t(TOGGLE[kind], language, state=t(STATE[target], language))
         rows.append([InlineKeyboardButton(label, callback_data=REMIND.data(f"t:{kind.value}:{target}"))])
     rows.append(
         [InlineKeyboardButton(t("reminders.button_days", language), callback_data=REMIND.data("days"))]
@@ -104,7 +116,7 @@ def _menu(context: Context, profile: Profile, language: str) -> tuple[str, Inlin
 def _days_menu(profile: Profile, language: str) -> tuple[str, InlineKeyboardMarkup]:
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if day in profile.weekdays else "✗ ") + t(f"weekday.{day}", language),
+            ("✓ " if day in profile.weekdays else "✗ ") + t(WEEKDAY[day], language),
             callback_data=REMIND.data(f"d:{day}:{'off' if day in profile.weekdays else 'on'}"),
         )
         for day in range(7)
@@ -119,10 +131,7 @@ def _days_menu(profile: Profile, language: str) -> tuple[str, InlineKeyboardMark
 
 def _pause_menu(language: str) -> tuple[str, InlineKeyboardMarkup]:
     rows = [
-        [
-            InlineKeyboardButton(t(f"reminders.pause.{n}", language), callback_data=REMIND.data(f"p:{n}"))
-            for n in (1, 3, 7)
-        ],
+        [InlineKeyboardButton(t(PAUSE[n], language), callback_data=REMIND.data(f"p:{n}")) for n in (1, 3, 7)],
         [InlineKeyboardButton(t("reminders.pause.0", language), callback_data=REMIND.data("p:0"))],
         [InlineKeyboardButton(t("reminders.button_back", language), callback_data=REMIND.data("menu"))],
     ]

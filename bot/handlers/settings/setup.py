@@ -69,6 +69,14 @@ SETUP_HINTS: Final = {
 }
 
 
+ASK_TIME: Final = {Step.MORNING: "ask_morning", Step.EVENING: "ask_evening"}
+CHANGE: Final = {
+    "zone": "button_change_zone",
+    "morning": "button_change_morning",
+    "evening": "button_change_evening",
+}
+
+
 class SettingsQuestion(filters.MessageFilter):
     """Messages from people who opened a settings question: it was asked last, so it takes the answer."""
 
@@ -101,12 +109,8 @@ def _summary_values(profile: Profile, context: Context) -> dict[str, str]:
 
 def _change_buttons(language: str) -> list[list[InlineKeyboardButton]]:
     return [
-        [
-            InlineKeyboardButton(
-                t(f"button_change_{field}", language), callback_data=callbacks.EDIT.data(field)
-            )
-        ]
-        for field in ("zone", "morning", "evening")
+        [InlineKeyboardButton(t(key, language), callback_data=callbacks.EDIT.data(field))]
+        for field, key in CHANGE.items()
     ]
 
 
@@ -136,7 +140,7 @@ async def ask(update: Update, context: Context, step: Step, profile: Profile | N
             )
             for choice in _offered_times(step, profile, config)
         ]
-        await reply(update, context, f"ask_{step.value}", reply_markup=InlineKeyboardMarkup([buttons]))
+        await reply(update, context, ASK_TIME[step], reply_markup=InlineKeyboardMarkup([buttons]))
     else:
         assert profile is not None
         confirm = InlineKeyboardButton(
