@@ -75,3 +75,8 @@ def format_number(value: float, lang: str | None, places: int = 0, *, signed: bo
     pattern = "0" + ("." + "0" * places if places else "")
     pattern = f"+{pattern};-{pattern}" if signed else pattern
     return format_decimal(value, format=pattern, locale=locale_for(lang))
+
+
+def is_rtl(lang: str | None) -> bool:
+    """Whether `lang` is written right to left (Hebrew), from CLDR's character order."""
+    return bool(locale_for(lang).character_order == "right-to-left")
