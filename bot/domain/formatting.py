@@ -72,7 +72,7 @@ def week_order(lang: str | None) -> tuple[int, ...]:
 
 def format_number(value: float, lang: str | None, places: int = 0, *, signed: bool = False) -> str:
     """`value` with exactly `places` decimals in the language's digits and separators ("+0.5")."""
-    pattern = "0" + ("." + "0" * places if places else "")
+    pattern = "#,##0" + ("." + "0" * places if places else "")
     pattern = f"+{pattern};-{pattern}" if signed else pattern
     return format_decimal(value, format=pattern, locale=locale_for(lang))
 
