@@ -69,7 +69,7 @@ def _tokenize(text: str) -> list[_Token]:
                 if end >= 0:
                     end += len(token.name) + 3
                     inner = html.unescape(_TAG.sub("", text[tag.end() : end]))
-                    ltr = any(_is_word(c) for c in inner) and not any(_is_rtl(c) for c in inner)
+                    ltr = any(map(_is_word, inner)) and not any(map(_is_rtl, inner)) and "\n" not in inner
                     tokens.append(_Token(text[i:end], name=token.name, word=ltr))
                     i = end
                     continue
@@ -175,7 +175,8 @@ def isolate_ltr(text_html: str) -> str:
     tokens = _tokenize(text_html)
     marks: dict[int, str] = {}  # token index → isolates before it
     start = 0
-    for stop in [*(k for k, tok in enumerate(tokens) if tok.char == "\n"), len(tokens)]:
+    lines = (k for k, tok in enumerate(tokens) if tok.char == "\n" or "\n" in tok.raw)
+    for stop in [*lines, len(tokens)]:
         if any(_is_rtl(tok.char) for tok in tokens[start:stop]):
             for first, end in _runs(tokens, start, stop):
                 for a, b in _balanced(tokens, first, end):
