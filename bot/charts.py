@@ -3,10 +3,13 @@
 Rendered with matplotlib's Agg backend (no display), sized for a phone: large type,
 high contrast, nothing that needs zooming. Labels are passed in already translated.
 
-Matplotlib draws characters in the order given and knows nothing of right-to-left text, so a
-right-to-left chart gets its labels in visual order (python-bidi's `get_display`, bidi control
-characters removed as the font has no glyphs for them) and a mirrored layout: days run from
-right to left, the axes' labels sit on the right, bars of the mix grow leftwards.
+A right-to-left chart has a mirrored layout (days run from right to left, the value axis on
+the right, the mix's bars grow leftwards) and its labels shown in right-to-left order. Matplotlib
+3.11+ lays text out with libraqm, which applies the Unicode bidi algorithm itself: it is given the
+logical text behind a RIGHT-TO-LEFT MARK (so a label starting with a Latin name still reads right
+to left). Older matplotlib draws characters in the order given, so it gets python-bidi's visual
+order instead (its pure-Python algorithm, which mirrors brackets; the isolates it cannot take are
+removed first, and so never reach a font with no glyph for them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from bidi import get_display  # type: ignore[import-untyped]
+from bidi.algorithm import get_display  # type: ignore[import-untyped]
+from matplotlib import ft2font
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -28,6 +32,8 @@ from bot.domain.summary import Summary
 INK = "#1b2a41"
 ACCENT = "#2f6f8f"
 MUTED = "#c9d6df"
+RLM = "\u200f"
+LAYS_OUT_BIDI = hasattr(ft2font, "__libraqm_version__")  # matplotlib orders RTL text itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +47,11 @@ class ChartLabels:
     week_start: int = 0  # the weekday a week starts on (Monday = 0), in bold on a month chart
 
     def visual(self, text: str) -> str:
-        """`text` as matplotlib must be given it to show it right (visual order for RTL)."""
-        return strip_isolates(get_display(text, base_dir="R") if self.rtl else text)
+        """`text` as this matplotlib must be given it to show it in the chart's direction."""
+        if LAYS_OUT_BIDI:
+            return RLM + text if self.rtl else text
+        text = strip_isolates(text)
+        return str(get_display(text, base_dir="R")) if self.rtl else text
 
 
 def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, str]) -> bytes:

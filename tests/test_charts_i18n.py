@@ -6,11 +6,14 @@ import warnings
 from datetime import date, timedelta
 
 import pytest
-from bidi import get_display  # type: ignore[import-untyped]
+from bidi.algorithm import get_display  # type: ignore[import-untyped]
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.textpath import TextToPath
 
-from bot.bidi import FSI, PDI
+from bot import charts
+from bot.bidi import FSI, PDI, strip_isolates
 from bot.charts import ChartLabels, draw_week, render_week
 from bot.domain.formatting import first_weekday, weekday_names
 from bot.domain.summary import Summary
@@ -64,23 +67,66 @@ def test_hebrew_chart_renders_without_warnings() -> None:
     assert month.startswith(b"\x89PNG")
 
 
-def test_hebrew_labels_are_in_visual_order_without_bidi_controls() -> None:
-    figure = draw_week(summary(), HEBREW, NAMES)
+def drawn(text: str) -> list[int]:
+    """The glyphs matplotlib draws for `text`, left to right (spaces and invisible controls left out)."""
+    glyphs, _, _ = TextToPath().get_glyphs_with_font(FONT, text)
+    ids = [int(name.rsplit("-", 1)[1], 16) for name, *_ in glyphs]
+    return [glyph for glyph in ids if glyph != SPACE]
+
+
+def visual(logical: str) -> list[int]:
+    """The glyphs of `logical` in right-to-left visual order, as a Hebrew reader expects them."""
+    order = get_display(strip_isolates(logical), base_dir="R")
+    return [FONT.get_char_index(ord(char)) for char in order if char != " "]
+
+
+FONT = get_font(findfont(FontProperties()))
+SPACE = FONT.get_char_index(ord(" "))
+HEBREW_DAYS = ["יום א׳", "יום ב׳", "יום ג׳", "יום ד׳", "יום ה׳", "יום ו׳", "שבת"]  # from Sunday
+
+
+def chart_texts(figure: Figure) -> dict[str, list[str]]:
     top, bottom = axes(figure)
-    title = figure.get_suptitle()
-    assert title == get_display("השבוע שלך: 22 בנוב׳ – 28 בנוב׳", base_dir="R")
-    assert title.startswith("׳בונב 28")  # what a right-to-left reader sees, left to right
-    ticks = [label.get_text() for label in top.get_xticklabels()]
-    expected_days = ["יום א׳", "יום ב׳", "יום ג׳", "יום ד׳", "יום ה׳", "יום ו׳", "שבת"]
-    assert ticks == [get_display(day, base_dir="R") for day in expected_days]
-    assert top.get_ylabel() == get_display("עוצמה (1–5)", base_dir="R")
-    bars = {text.get_text() for text in top.texts}
-    assert get_display("פגוע (Anna)", base_dir="R") in bars
-    mix = [label.get_text() for label in bottom.get_yticklabels()]
-    assert get_display("רגוע", base_dir="R") in mix
-    assert bottom.get_title(loc="right") == get_display("הרגשות בתקופה", base_dir="R")
-    every_text = [title, *ticks, *bars, *mix, top.get_ylabel()]
-    assert not any(FSI in text or PDI in text for text in every_text)
+    return {
+        "title": [figure.get_suptitle()],
+        "days": [label.get_text() for label in top.get_xticklabels()],
+        "intensity": [top.get_ylabel()],
+        "bars": [text.get_text() for text in top.texts],
+        "mix": [label.get_text() for label in bottom.get_yticklabels()],
+        "mix title": [bottom.get_title(loc="right")],
+    }
+
+
+LOGICAL = {
+    "title": [HEBREW.title],
+    "days": HEBREW_DAYS,
+    "intensity": [HEBREW.intensity],
+    "bars": ["רגוע", "חרד", "–", "פגוע (Anna)", "רגוע", "–", "חרד"],
+    "mix": ["פגוע (Anna)", "חרד", "רגוע"],
+    "mix title": [HEBREW.mix],
+}
+
+
+def test_hebrew_labels_are_drawn_in_visual_order() -> None:
+    texts = chart_texts(draw_week(summary(), HEBREW, NAMES))
+    for part, logical in LOGICAL.items():
+        assert [drawn(text) for text in texts[part]] == [visual(text) for text in logical], part
+    # Brackets are mirrored: "(Anna)" still opens on its left.
+    assert drawn(texts["bars"][3])[0] == FONT.get_char_index(ord("("))
+
+
+def test_without_libraqm_labels_are_given_in_visual_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Older matplotlib draws characters as given: the labels themselves are python-bidi's output."""
+    monkeypatch.setattr(charts, "LAYS_OUT_BIDI", False)
+    texts = chart_texts(draw_week(summary(), HEBREW, NAMES))
+    for part, logical in LOGICAL.items():
+        expected = [get_display(strip_isolates(text), base_dir="R") for text in logical]
+        assert texts[part] == expected, part
+    assert texts["title"][0].startswith("׳בונב 28")  # what a right-to-left reader sees, left to right
+    assert not any(FSI in text or PDI in text for part in texts.values() for text in part)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render_week(summary(), HEBREW, NAMES)
 
 
 def test_hebrew_days_run_right_to_left() -> None:
