@@ -15,8 +15,8 @@ from matplotlib.textpath import TextToPath
 from bot import charts
 from bot.bidi import FSI, PDI, strip_isolates
 from bot.charts import ChartLabels, draw_week, render_week
-from bot.domain.formatting import first_weekday, weekday_names
 from bot.domain.summary import Summary
+from bot.formatting import first_weekday, weekday_names
 
 START = date(2026, 11, 22)  # a Sunday
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.domain.formatting import (
+from bot.domain.summary import Period, Summary
+from bot.formatting import (
     first_weekday,
     format_date_long,
     format_day,
@@ -16,7 +17,6 @@ from bot.domain.formatting import (
     weekday_name,
     weekday_names,
 )
-from bot.domain.summary import Period, Summary
 from bot.handlers.recap import recap_lines
 from bot.texts import CATALOGS, Catalog, Voice
 

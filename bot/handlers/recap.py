@@ -13,10 +13,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import callbacks
 from bot.charts import ChartLabels, render_week
 from bot.domain.flows import FAMILIES, FEELINGS
-from bot.domain.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.domain.journal import boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
+from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.handlers.common import Context, lang, pressed, services, user_id
 from bot.render import clip, split_lines
 from bot.services import Services
