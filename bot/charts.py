@@ -2,6 +2,14 @@
 
 Rendered with matplotlib's Agg backend (no display), sized for a phone: large type,
 high contrast, nothing that needs zooming. Labels are passed in already translated.
+
+A right-to-left chart has a mirrored layout (days run from right to left, the value axis on
+the right, the mix's bars grow leftwards) and its labels shown in right-to-left order. Matplotlib
+3.11+ lays text out with libraqm, which applies the Unicode bidi algorithm itself: it is given the
+logical text behind a RIGHT-TO-LEFT MARK (so a label starting with a Latin name still reads right
+to left). Older matplotlib draws characters in the order given, so it gets python-bidi's visual
+order instead (its pure-Python algorithm, which mirrors brackets; the isolates it cannot take are
+removed first, and so never reach a font with no glyph for them).
 """
 
 from __future__ import annotations
@@ -13,13 +21,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from bidi.algorithm import get_display  # type: ignore[import-untyped]
+from matplotlib import ft2font
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from bot.bidi import strip_isolates
 from bot.domain.summary import Summary
 
 INK = "#1b2a41"
 ACCENT = "#2f6f8f"
 MUTED = "#c9d6df"
+RLM = "\u200f"
+LAYS_OUT_BIDI = hasattr(ft2font, "__libraqm_version__")  # matplotlib orders RTL text itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +43,32 @@ class ChartLabels:
     mix: str
     no_entry: str
     weekdays: tuple[str, ...]  # Monday first
+    rtl: bool = False  # a right-to-left language: visual-order labels, mirrored layout
+    week_start: int = 0  # the weekday a week starts on (Monday = 0), in bold on a month chart
+
+    def visual(self, text: str) -> str:
+        """`text` as this matplotlib must be given it to show it in the chart's direction."""
+        if LAYS_OUT_BIDI:
+            return RLM + text if self.rtl else text
+        text = strip_isolates(text)
+        return str(get_display(text, base_dir="R")) if self.rtl else text
 
 
 def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, str]) -> bytes:
     """PNG bytes of the chart (about 900 × 1000 px)."""
+    figure = draw_week(summary, labels, feeling_names)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def draw_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, str]) -> Figure:
+    """The chart as a laid-out matplotlib figure (what `render_week` saves)."""
+    show = labels.visual
+    start_side = "right" if labels.rtl else "left"
     figure = Figure(figsize=(9, 10), dpi=100, facecolor="white")
     top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
-    figure.suptitle(labels.title, fontsize=24, color=INK, fontweight="bold")
+    figure.suptitle(show(labels.title), fontsize=24, color=INK, fontweight="bold")
 
     days = summary.daily  # every day of the period, a month too
     week = len(days) <= 7
@@ -44,34 +77,43 @@ def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, 
     top.bar(xs, heights, color=[ACCENT if value else MUTED for _, value, _ in days], width=0.7)
     for x, (_, value, feeling) in zip(xs, days, strict=True):
         name = feeling_names.get(feeling or "", feeling or "") if value else labels.no_entry
-        top.text(x, (value or 0) + 0.12, name, ha="center", va="bottom", rotation=0 if week else 90,
+        top.text(x, (value or 0) + 0.12, show(name), ha="center", va="bottom", rotation=0 if week else 90,
                  fontsize=15 if len(days) <= 14 else 11, color=INK)  # fmt: skip
     top.set_ylim(0, 6)
     top.set_yticks([1, 2, 3, 4, 5])
-    # A week is named by weekdays; a longer period by day of the month, Mondays in bold.
-    ticks = [labels.weekdays[day.weekday()] if week else str(day.day) for day, _, _ in days]
+    # A week is named by weekdays; a longer period by day of the month, week starts in bold.
+    ticks = [show(labels.weekdays[day.weekday()]) if week else str(day.day) for day, _, _ in days]
     top.set_xticks(xs, ticks, fontsize=16 if len(days) <= 14 else 11, color=INK)
     if not week:
         for tick, (day, _, _) in zip(top.get_xticklabels(), days, strict=True):
-            tick.set_fontweight("bold" if day.weekday() == 0 else "normal")
-    top.set_ylabel(labels.intensity, fontsize=17, color=INK)
+            tick.set_fontweight("bold" if day.weekday() == labels.week_start else "normal")
+    top.set_ylabel(show(labels.intensity), fontsize=17, color=INK)
     top.tick_params(axis="y", labelsize=15, colors=INK)
-    for side in ("top", "right"):
-        top.spines[side].set_visible(False)
+    if labels.rtl:
+        top.invert_xaxis()
+    _start_on(top, start_side)
 
     if summary.feeling_mix:
-        names = [feeling_names.get(name, name) for name, _ in summary.feeling_mix][::-1]
+        names = [show(feeling_names.get(name, name)) for name, _ in summary.feeling_mix][::-1]
         counts = [count for _, count in summary.feeling_mix][::-1]
         bottom.barh(names, counts, color=ACCENT, height=0.6)
         bottom.tick_params(labelsize=16, colors=INK)
         bottom.set_xticks(range(0, max(counts) + 1))
+        if labels.rtl:
+            bottom.invert_xaxis()
     else:
         bottom.set_axis_off()
-    bottom.set_title(labels.mix, fontsize=18, color=INK, loc="left")
-    for side in ("top", "right"):
-        bottom.spines[side].set_visible(False)
+    bottom.set_title(show(labels.mix), fontsize=18, color=INK, loc=start_side)
+    _start_on(bottom, start_side)
 
     figure.tight_layout(rect=(0, 0, 1, 0.95))
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
+
+
+def _start_on(axes: Axes, side: str) -> None:
+    """Put the value axis (ticks, label, spine) on `side`, where a reader starts a line."""
+    if side == "right":
+        axes.yaxis.tick_right()
+        axes.yaxis.set_label_position("right")
+    for spine in ("top", "left" if side == "right" else "right"):
+        axes.spines[spine].set_visible(False)

@@ -16,6 +16,7 @@ from bot.domain.flows import FAMILIES, FEELINGS
 from bot.domain.journal import boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
+from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.handlers.common import Context, lang, pressed, services, user_id
 from bot.render import clip, split_lines
 from bot.services import Services
@@ -39,16 +40,11 @@ def _local_today(svc: Services, timezone: str | None) -> date:
     return svc.clock().astimezone(ZoneInfo(timezone or svc.config.timezone)).date()
 
 
-def _pretty(day: date) -> str:
-    return day.strftime("%d %b")
-
-
 def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
     """The recap as lines of Telegram HTML, one per fact, each only when there is data."""
     names = feeling_names(language)
-    title = t(
-        f"summary.title.{period.value}", language, start=_pretty(summary.start), end=_pretty(summary.end)
-    )
+    start, end = format_day(summary.start, language), format_day(summary.end, language)
+    title = t(f"summary.title.{period.value}", language, start=start, end=end)
     lines = [f"<b>{title}</b>"]
     if summary.checkin_days:
         lines.append(
@@ -118,12 +114,15 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
         )
         return
     if summary.checkin_days:
+        first, last = format_day(start, language), format_day(end, language)
         labels = ChartLabels(
-            title=t(f"summary.title.{period.value}", language, start=_pretty(start), end=_pretty(end)),
-            intensity=t("chart.intensity", language),
-            mix=t("chart.mix", language),
-            no_entry=t("chart.no_entry", language),
-            weekdays=tuple(t("chart.weekdays", language).split()),
+            title=plain(f"summary.title.{period.value}", language, start=first, end=last),
+            intensity=plain("chart.intensity", language),
+            mix=plain("chart.mix", language),
+            no_entry=plain("chart.no_entry", language),
+            weekdays=weekday_names(language),
+            rtl=is_rtl(language),
+            week_start=first_weekday(language),
         )
         try:
             png = await asyncio.to_thread(render_week, summary, labels, feeling_names(language))
