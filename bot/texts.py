@@ -20,6 +20,9 @@ from typing import Any, Final
 
 from babel.messages.pofile import read_po
 
+from bot.bidi import isolate_ltr
+from bot.formatting import is_rtl
+
 DEFAULT_LANGUAGE: Final = "en"
 LOCALES: Final = Path(__file__).parent / "locales"
 GENDERS: Final = ("feminine", "masculine")
@@ -114,16 +117,21 @@ def _template(key: str, lang: str | None, n: Any = None) -> str:
 def t(key: str, lang: str | None = None, /, **values: Any) -> Html:
     """The text for `key` in `lang` (a language or a `Voice`), with `values` HTML-escaped in.
 
-    A plural message takes its form from the value `n`.
+    A plural message takes its form from the value `n`. In a right-to-left language, embedded
+    left-to-right runs (times, commands, numbers, Latin names) are wrapped in Unicode isolates so a
+    phone shows them in the right place.
     """
-    template = _template(key, lang, values.get("n"))
-    if not values:
-        return Html(template)
-    return Html(
-        template.format(
+    text = _template(key, lang, values.get("n"))
+    if values:
+        text = text.format(
             **{k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
         )
-    )
+    return Html(isolate_ltr(text) if is_rtl(lang) and (values or "{" not in text) else text)
+
+
+def template(key: str, lang: str | None = None, /) -> str:
+    """The message with its `{placeholders}` unfilled (for a sentence the domain assembles itself)."""
+    return _template(key, lang)
 
 
 _TAG = re.compile(r"<[^>]*>")

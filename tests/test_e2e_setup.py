@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import MENU_COMMANDS
+from bot.bidi import strip_isolates
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import Voice, plain
 from tests.fakeapi.process import BotProcess
@@ -106,9 +107,9 @@ async def test_a_hebrew_speaker_sets_up_and_writes_in_hebrew_end_to_end(
             "command.checkin", "he"
         )
         await user.send("/start")
-        await user.wait_for(lambda m: plain("gender.ask", voice) in m.content)
+        await user.wait_for(lambda m: plain("gender.ask", voice) in strip_isolates(m.content))
         await user.press(None, plain("gender.button_masculine", voice))
-        await user.wait_for(lambda m: plain("gender.set", voice) in m.content)
+        await user.wait_for(lambda m: plain("gender.set", voice) in strip_isolates(m.content))
         await user.send("תל אביב")
         await user.wait_for(lambda m: "Asia/Jerusalem" in m.content)
         await user.press(await user.wait_for(lambda m: "07:00" in m.button_texts), "07:00")

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from bot.bidi import strip_isolates
 from bot.domain.summary import Period, Summary
 from bot.formatting import (
     first_weekday,
@@ -112,7 +113,8 @@ def week_summary() -> Summary:
 
 def test_recap_title_dates_in_hebrew(hebrew: None) -> None:
     title = recap_lines(week_summary(), Period.WEEK, "he")[0]
-    assert title == "<b>השבוע שלך: 22 בנוב׳ – 28 בנוב׳</b>"
+    assert strip_isolates(title) == "<b>השבוע שלך: 22 בנוב׳ – 28 בנוב׳</b>"
+    assert "\u206822\u2069" in title  # the day number keeps its place in the right-to-left line
 
 
 def test_recap_title_dates_in_english() -> None:

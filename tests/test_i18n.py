@@ -15,7 +15,7 @@ from bot.domain.flows import FLOWS
 from bot.domain.models import Profile
 from bot.handlers.practice.asking import FLOW_HINTS
 from bot.handlers.settings.setup import SETUP_HINTS
-from bot.texts import CATALOGS, GENDERS, LOCALES, Voice, plain, t
+from bot.texts import CATALOGS, GENDERS, LOCALES, Voice, plain, t, template
 from tests.conftest import Harness, press, send
 from tests.fakeapi.builders import utf16_len
 from tests.fakeapi.constants import MAX_TEXT_LENGTH
@@ -117,8 +117,8 @@ def test_gendered_messages_differ_and_no_slash_forms() -> None:
         if context == "feminine":
             differing += forms != HEBREW[("masculine", key)]
     assert differing >= 20  # the catalog really speaks to each reader in their own gender
-    assert t("boundary.template", Voice("he", "feminine")).startswith("אני צריכה")
-    assert t("boundary.template", Voice("he", "masculine")).startswith("אני צריך ")
+    assert template("boundary.template", Voice("he", "feminine")).startswith("אני צריכה")
+    assert template("boundary.template", Voice("he", "masculine")).startswith("אני צריך ")
 
 
 # --- A Hebrew speaker ------------------------------------------------------------------------------

@@ -12,9 +12,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import callbacks
 from bot.charts import ChartLabels, render_week
-from bot.domain.flows import FAMILIES, FEELINGS
-from bot.domain.journal import boundary_statements, headline, kind_label, shown_fields
-from bot.domain.models import Entry
+from bot.domain.journal import OPTION_LABELS, boundary_statements, headline, kind_label, shown_fields
+from bot.domain.models import Entry, EntryKind
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
 from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.handlers.common import Context, lang, pressed, services, user_id
@@ -26,13 +25,29 @@ logger = logging.getLogger(__name__)
 
 HISTORY_DEFAULT = 7
 HISTORY_MAX = 100
+TITLE = {
+    Period.WEEK: "summary.title.week",
+    Period.LAST: "summary.title.last",
+    Period.MONTH: "summary.title.month",
+}
+CAPTION = {
+    Period.WEEK: "summary.chart_caption.week",
+    Period.LAST: "summary.chart_caption.last",
+    Period.MONTH: "summary.chart_caption.month",
+}
+ENCOURAGED = {
+    "yes": "summary.encouraged.yes",
+    "a_little": "summary.encouraged.a_little",
+    "no": "summary.encouraged.no",
+}
+DIARY = EntryKind.DIARY
 GIST_LENGTH = 80
 
 
 def feeling_names(language: str) -> dict[str, str]:
     """Feeling values as plain words, as on the buttons without the emoji (typed ones stay as typed)."""
-    names = {f: plain(f"family.{f}", language).split(" ", 1)[-1] for f in FAMILIES}
-    names.update({w: plain(f"feeling.{w}", language) for words in FEELINGS.values() for w in words})
+    names = {f: plain(key, language).split(" ", 1)[-1] for f, key in OPTION_LABELS[(DIARY, "family")].items()}
+    names.update({w: plain(key, language) for w, key in OPTION_LABELS[(DIARY, "feeling")].items()})
     return names
 
 
@@ -44,7 +59,7 @@ def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
     """The recap as lines of Telegram HTML, one per fact, each only when there is data."""
     names = feeling_names(language)
     start, end = format_day(summary.start, language), format_day(summary.end, language)
-    title = t(f"summary.title.{period.value}", language, start=start, end=end)
+    title = t(TITLE[period], language, start=start, end=end)
     lines = [f"<b>{title}</b>"]
     if summary.checkin_days:
         lines.append(
@@ -88,8 +103,8 @@ def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
         )
     if summary.interest_minutes:
         lines.append(t("summary.interests", language, minutes=summary.interest_minutes))
-    if summary.encouraged in ("yes", "a_little", "no"):
-        lines.append(t(f"summary.encouraged.{summary.encouraged}", language))
+    if summary.encouraged in ENCOURAGED:
+        lines.append(t(ENCOURAGED[summary.encouraged], language))
     lines.append("")
     lines.append(t("summary.question", language, question=t(summary.question, language)))
     return lines
@@ -116,7 +131,7 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
     if summary.checkin_days:
         first, last = format_day(start, language), format_day(end, language)
         labels = ChartLabels(
-            title=plain(f"summary.title.{period.value}", language, start=first, end=last),
+            title=plain(TITLE[period], language, start=first, end=last),
             intensity=plain("chart.intensity", language),
             mix=plain("chart.mix", language),
             no_entry=plain("chart.no_entry", language),
@@ -129,7 +144,7 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
         except Exception as exc:  # the text recap still goes out
             logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
         else:
-            await bot.send_photo(uid, png, caption=t(f"summary.chart_caption.{period.value}", language))
+            await bot.send_photo(uid, png, caption=t(CAPTION[period], language))
     for chunk in split_lines(recap_lines(summary, period, language)):
         await bot.send_message(uid, chunk)
 

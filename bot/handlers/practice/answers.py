@@ -16,7 +16,7 @@ from bot.handlers.practice import drafts
 from bot.handlers.practice.asking import after, ask, close_window, hint, option_label
 from bot.handlers.practice.starting import offer_late_pages
 from bot.services import exercises
-from bot.texts import labels, t
+from bot.texts import labels, t, template
 
 logger = logging.getLogger(__name__)
 WRITING_REACTION = "✍"
@@ -95,7 +95,7 @@ async def on_button(update: Update, context: Context) -> None:
         if step.kind is not Kind.COMPOSE:
             return
         assert step.template is not None
-        statement = engine.compose(t(step.template, language), draft.answers)
+        statement = engine.compose(template(step.template, language), draft.answers)
         outcome: Outcome = engine.accept_statement(flow, draft, statement, now)
         chosen: str = t("boundary.button_use", language)
     else:

@@ -20,7 +20,7 @@ from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
 from bot.services import boundaries, exercises
-from bot.texts import plain, t, voice_of
+from bot.texts import plain, t, template, voice_of
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
         hints.append(t("flow.scale_legend", language))
     elif step.kind is Kind.COMPOSE:
         assert step.template is not None
-        statement = engine.compose(t(step.template, language), draft.answers)
+        statement = engine.compose(template(step.template, language), draft.answers)
         body = t(step.prompt, language, statement=statement)
         use = InlineKeyboardButton(
             t("boundary.button_use", language),
