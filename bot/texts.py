@@ -13,9 +13,11 @@ from __future__ import annotations
 import gettext
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 from babel.messages.pofile import read_po
@@ -160,10 +162,16 @@ def words_in(lang: str | None) -> Callable[[str], str | None]:
     return words
 
 
-def labels(lang: str | None) -> dict[str, str]:
+def labels(lang: str | None) -> Mapping[str, str]:
     """Every message as plain text in `lang` (what buttons say), so typed button words can be matched."""
-    keys = CATALOGS[DEFAULT_LANGUAGE].all_keys() | _catalog(lang).all_keys()
-    return {key: _plain_template(key, lang) for key in keys}
+    return _labels(str(lang or DEFAULT_LANGUAGE), getattr(lang, "gender", None))
+
+
+@cache
+def _labels(language: str, gender: str | None) -> Mapping[str, str]:
+    voice = Voice(language, gender)
+    keys = CATALOGS[DEFAULT_LANGUAGE].all_keys() | _catalog(language).all_keys()
+    return MappingProxyType({key: _plain_template(key, voice) for key in keys})
 
 
 def has_text(key: str, lang: str | None = None) -> bool:
