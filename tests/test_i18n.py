@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.bidi import strip_isolates
 from bot.domain.flows import FLOWS
 from bot.domain.models import Profile
 from bot.handlers.practice.asking import FLOW_HINTS
@@ -339,3 +340,19 @@ def test_every_refusal_has_its_hint() -> None:
     assert setup_codes | {"location.ocean"} <= SETUP_HINTS.keys(), setup_codes - SETUP_HINTS.keys()
     for key in (*FLOW_HINTS.values(), *SETUP_HINTS.values()):
         assert key in CATALOGS["en"].all_keys() and key in CATALOGS["he"].all_keys(), key
+
+
+async def test_language_and_gender_buttons_change_state_once(harness: Harness) -> None:
+    user = harness.user(2005, "Noa", language_code="en")
+    await send(harness, user, "/language")
+    for _ in range(3):
+        await user.press(None, "עברית")
+    await harness.pump()
+    for _ in range(2):
+        await user.press(None, "בלשון נקבה")
+    await harness.pump()
+    texts = [strip_isolates(m.content) for m in user.all_messages()]
+    assert sum(plain("language.set", "he") in text for text in texts) == 1
+    assert sum(plain("gender.set", Voice("he", "feminine")) in text for text in texts) == 1
+    profile = await harness.repo.get_profile(user.id)
+    assert profile is not None and (profile.language, profile.gender) == ("he", "feminine")

@@ -172,6 +172,18 @@ def pressed(update: Update, button: Button) -> tuple[CallbackQuery, tuple[str, .
     return query, fields
 
 
+async def menu_press(update: Update, context: Context, button: Button) -> tuple[str, ...] | None:
+    """The fields of a press on the current menu, which it uses up (a second press has passed); None if
+    the press is not for the current menu. The press is answered either way."""
+    query, fields = pressed(update, button)
+    if not on_current_menu(update, context):
+        await answer_passed(query, lang(update, context))
+        return None
+    forget_menu(context)
+    await query.answer()
+    return fields
+
+
 async def answer_passed(query: CallbackQuery, language: str) -> None:
     """A press that no longer matches what is open (old, twice, forged): say so briefly, change nothing."""
     await query.answer(t("flow.passed", language))

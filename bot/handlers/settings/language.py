@@ -8,18 +8,16 @@ from bot import callbacks
 from bot.domain.models import Profile
 from bot.handlers.common import (
     Context,
-    answer_passed,
     drop_buttons,
     lang,
-    on_current_menu,
-    pressed,
+    menu_press,
     remember_menu,
     reply,
     services,
     user_data,
     user_id,
 )
-from bot.texts import CATALOGS, Voice, has_genders, plain, voice_of
+from bot.texts import CATALOGS, has_genders, plain, voice_of
 
 GENDER_BUTTONS = {"feminine": "gender.button_feminine", "masculine": "gender.button_masculine"}
 
@@ -63,43 +61,37 @@ async def _profile(update: Update, context: Context) -> Profile:
 
 async def on_language_button(update: Update, context: Context) -> None:
     """Switch language (an open exercise keeps its answers; its next question comes in the new language)."""
-    query, (code,) = pressed(update, callbacks.LANGUAGE)
-    if not on_current_menu(update, context) or code not in CATALOGS:
-        await answer_passed(query, lang(update, context))
+    fields = await menu_press(update, context, callbacks.LANGUAGE)
+    if fields is None or (code := fields[0]) not in CATALOGS:
         return
-    await query.answer()
     profile = await _profile(update, context)
     profile.language = code
     await services(context).repo.save_profile(profile)
     user_data(context).voice = voice_of(code, profile.gender)
-    await drop_buttons(query.message)
+    await drop_buttons(update.callback_query.message if update.callback_query else None)
     await reply(update, context, "language.set")
     if has_genders(code) and profile.gender is None:
         await ask_gender(update, context)
 
 
 async def on_gender_button(update: Update, context: Context) -> None:
-    query, (gender,) = pressed(update, callbacks.GENDER)
-    if not on_current_menu(update, context):
-        await answer_passed(query, lang(update, context))
+    fields = await menu_press(update, context, callbacks.GENDER)
+    if fields is None:
         return
-    await query.answer()
     profile = await _profile(update, context)
-    profile.gender = gender
+    profile.gender = fields[0]
     await services(context).repo.save_profile(profile)
-    user_data(context).voice = Voice(profile.language, gender)
-    await drop_buttons(query.message)
+    user_data(context).voice = voice_of(profile.language, profile.gender)
+    await drop_buttons(update.callback_query.message if update.callback_query else None)
     await reply(update, context, "gender.set")
 
 
 async def on_settings_button(update: Update, context: Context) -> None:
     """The settings menu's "Language" and "How I address you" buttons."""
-    query, (which,) = pressed(update, callbacks.SETTINGS_OPEN)
-    if not on_current_menu(update, context):
-        await answer_passed(query, lang(update, context))
+    fields = await menu_press(update, context, callbacks.SETTINGS_OPEN)
+    if fields is None:
         return
-    await query.answer()
-    if which == "language":
+    if fields[0] == "language":
         await language_command(update, context)
     else:
         await ask_gender(update, context)
