@@ -29,6 +29,7 @@ from bot.config import Config, ConfigError, Secret
 from bot.handlers.common import App
 from bot.localapi.builders import utf16_len
 from bot.localapi.constants import DEFAULT_TOKEN
+from bot.localapi.keyboards import find_button
 from bot.localapi.offline import RecordingRequest
 from bot.localapi.records import BotMessage
 from bot.localapi.user import FakeUser
@@ -75,23 +76,25 @@ _JUMP = re.compile(r"^\+(\d+(?:\.\d+)?)\s*([mhd])$")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-def styled(text: str, entities: list[dict[str, Any]], *, ansi: bool) -> str:
-    """The message text with bold, italic… as terminal escapes (entity offsets count UTF-16 units)."""
+def styled(text: str, entities: list[dict[str, Any]], *, ansi: bool, start: int = 0) -> str:
+    """The message text from `start` on, with bold, italic… as terminal escapes (entity offsets
+    count UTF-16 units)."""
     if not ansi:
-        return text
+        return text[start:]
     marks: dict[int, list[str]] = {}
     for entity in entities:
         codes = _STYLES.get(str(entity.get("type")))
         if codes is None:
             continue
-        start = int(entity["offset"])
-        marks.setdefault(start, []).append(codes[0])
-        marks.setdefault(start + int(entity["length"]), []).insert(0, codes[1])
+        begin = int(entity["offset"])
+        marks.setdefault(begin, []).append(codes[0])
+        marks.setdefault(begin + int(entity["length"]), []).insert(0, codes[1])
     out: list[str] = []
     position = 0  # in UTF-16 units
-    for char in text:
-        out += marks.pop(position, [])
-        out.append(char)
+    for index, char in enumerate(text):
+        out += marks.pop(position, [])  # before `start` too: the escapes set the state, show nothing
+        if index >= start:
+            out.append(char)
         position += utf16_len(char)
     for rest in marks.values():
         out += rest
@@ -139,10 +142,13 @@ class Terminal:
         ):
             return False  # an edit that changed nothing shown, or only took the buttons away
         self._shown[message.message_id] = (message.content, buttons)
+        text = styled(message.content, message.entities, ansi=self.ansi)
+        if shown is not None and message.content.startswith(shown[0]):  # an answer added below
+            text = (
+                "… " + styled(message.content, message.entities, ansi=self.ansi, start=len(shown[0])).strip()
+            )
         label = "bot (edited)" if message.edited else "bot"
-        lines = [
-            f"{label}: {self._attachment(message)}{styled(message.content, message.entities, ansi=self.ansi)}"
-        ]
+        lines = [f"{label}: {self._attachment(message)}{text}"]
         if buttons:
             self.buttons = []
             for row in buttons:
@@ -153,6 +159,15 @@ class Terminal:
                 lines.append("    " + "   ".join(cells))
         print("\n".join(lines) + "\n", file=self.out, flush=True)
         return True
+
+    def live_buttons(self) -> list[tuple[int, str]]:
+        """The numbered buttons, if their message still has them."""
+        if not self.buttons:
+            return []
+        stored = self.user.api.message(self.user.chat_id, self.buttons[0][0])
+        if stored is None or stored.deleted or find_button(stored.markup, self.buttons[0][1]) is None:
+            return []
+        return self.buttons
 
     def _attachment(self, message: BotMessage) -> str:
         """Saves a photo or document the bot sent into the data directory; says where."""
@@ -238,15 +253,15 @@ class Demo:
         print(f"[demo] {text}\n", file=self.out, flush=True)
 
     async def press(self, number: int) -> None:
-        buttons = self.terminal.buttons
-        if not 1 <= number <= len(buttons):
-            self.say(f"There is no button {number}." if buttons else "There are no buttons to press.")
-            return
-        message_id, label = buttons[number - 1]
-        try:
+        """Presses button `number`; with no buttons on screen any more, the digits are a message."""
+        buttons = self.terminal.live_buttons()
+        if not buttons:
+            await self.user.send(str(number))
+        elif not 1 <= number <= len(buttons):
+            self.say(f"There is no button {number}; the buttons are 1 to {len(buttons)}.")
+        else:
+            message_id, label = buttons[number - 1]
             await self.user.press(message_id, label)
-        except AssertionError:
-            self.say(f"The button {label!r} is no longer there.")
 
     async def share_location(self, where: str) -> None:
         place = PLACES.get(where.lower())
