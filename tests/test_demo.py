@@ -99,14 +99,20 @@ def test_demo_in_a_terminal(tmp_path: Path) -> None:
     assert child.exitstatus == 0, child.before
 
 
-def test_demo_without_data_dir_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_demo_in_hebrew_without_data_dir_leaves_nothing_behind(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "CHECKIN_BOT_CONFIG")}
     env["PYTHONPATH"] = str(ROOT)
     env["TMPDIR"] = str(tmp_path)
     child = pexpect.spawn(
-        sys.executable, ["-m", "bot", "demo"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=15
+        sys.executable,
+        ["-m", "bot", "demo", "--language", "he"],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=15,
     )
     try:
+        child.expect(shown("שלום, "))  # Hebrew as-is: a terminal with bidi support lays it out
         child.expect_exact(PROMPT)
         assert any(tmp_path.iterdir())  # the data lives in a temporary directory meanwhile
         child.sendline(":quit")
