@@ -107,7 +107,9 @@ def test_bad_values_name_the_key(tmp_path: Path, content: str, expected: str) ->
     assert "\n" not in message
 
 
-def test_missing_token_explains_botfather_and_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_explains_botfather_and_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="BotFather") as info:
         load_config(None, {})
