@@ -33,9 +33,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench.report import write_section  # noqa: E402
 from bot.domain.models import Profile  # noqa: E402
+from bot.localapi.user import FakeUser, Predicate  # noqa: E402
 from bot.storage.tinydb_store import TinyDBRepository  # noqa: E402
 from tests.fakeapi.server import FakeTelegramServer  # noqa: E402
-from tests.fakeapi.user import FakeUser, Predicate  # noqa: E402
 
 CHECKIN = [
     ("/checkin", "family of feelings"),

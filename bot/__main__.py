@@ -1,6 +1,6 @@
 """Entry point: `python -m bot` or `checkin-bot [command]`. Without a command, runs the bot.
 
-Commands live in `bot/commands/`, one module each (run, keygen, encrypt-data, ...).
+Commands live in `bot/commands/`, one module each (run, demo, keygen, encrypt-data, ...).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.commands import keys, run
+from bot.commands import demo, keys, run
 
-COMMANDS = (run, keys)  # each module's register() adds its sub-commands, in this order
+COMMANDS = (run, demo, keys)  # each module's register() adds its sub-commands, in this order
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -217,7 +217,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
 
 _MISSING_TOKEN = (
     f"no bot token: set {TOKEN_ENV} or 'telegram.token' in the config file "
-    "(create a bot with @BotFather in Telegram, send /newbot, and copy the token it gives you)"
+    "(create a bot with @BotFather in Telegram, send /newbot, and copy the token it gives you), "
+    "or try it without one: `checkin-bot demo`"
 )
 
 

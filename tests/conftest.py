@@ -13,14 +13,14 @@ from telegram import Update
 
 from bot.app import _post_init, _post_shutdown, build_application
 from bot.config import Config, Secret
+from bot.localapi.constants import DEFAULT_TOKEN
+from bot.localapi.offline import RecordingRequest
+from bot.localapi.user import FakeUser
 from bot.services import Services
 from bot.storage import Repository
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.auxil.offline import RecordingRequest
-from tests.fakeapi.constants import DEFAULT_TOKEN
 from tests.fakeapi.server import FakeTelegramServer
-from tests.fakeapi.user import FakeUser
 
 
 @pytest.fixture(autouse=True)

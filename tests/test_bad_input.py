@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Profile
+from bot.localapi.builders import channel_chat, group_chat
+from bot.localapi.user import FakeChannel, FakeUser
 from tests.conftest import Harness
-from tests.fakeapi.builders import channel_chat, group_chat
-from tests.fakeapi.user import FakeChannel, FakeUser
 
 Step = Callable[[Harness, FakeUser], Awaitable[Any]]
 

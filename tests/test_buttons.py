@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
+from bot.localapi.offline import make_callback_update
+from bot.localapi.user import FakeUser
 from bot.storage.memory import InMemoryRepository
-from tests.auxil.offline import make_callback_update
 from tests.conftest import Clock, Harness, press, send
-from tests.fakeapi.user import FakeUser
 
 PASSED = "That question has passed."
 ERROR = "something went wrong"

@@ -107,11 +107,14 @@ def test_bad_values_name_the_key(tmp_path: Path, content: str, expected: str) ->
     assert "\n" not in message
 
 
-def test_missing_token_explains_botfather(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_explains_botfather_and_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="BotFather") as info:
         load_config(None, {})
     assert "TELEGRAM_BOT_TOKEN" in str(info.value)
+    assert "`checkin-bot demo`" in str(info.value)
 
 
 def test_malformed_token_rejected_without_echoing_it(tmp_path: Path) -> None:
@@ -155,6 +158,7 @@ def run_bot(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
     ("content", "env", "expected"),
     [
         (None, {}, "BotFather"),
+        (None, {}, "checkin-bot demo"),
         ("[defaults]\ntimezone = 'Nowhere/Atlantis'\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "defaults.timezone"),
         ("[telegram]\ntokn = 'x'\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "telegram.tokn"),
         ("[defaults]\nmorning = true\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "defaults.morning"),

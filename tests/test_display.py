@@ -12,11 +12,11 @@ from bot.domain import engine
 from bot.domain.flows import FLOWS, Kind, Option
 from bot.domain.models import Entry, Profile
 from bot.handlers import recap
+from bot.localapi.builders import utf16_len
+from bot.localapi.constants import MAX_TEXT_LENGTH
+from bot.localapi.user import FakeUser
 from bot.texts import t
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.builders import utf16_len
-from tests.fakeapi.constants import MAX_TEXT_LENGTH
-from tests.fakeapi.user import FakeUser
 
 TODAY = date(2026, 11, 28)  # a Saturday
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.localapi.user import FakeUser
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
-from tests.fakeapi.user import FakeUser
 from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -10,11 +10,11 @@ import pytest
 
 from bot.app import MENU_COMMANDS
 from bot.bidi import strip_isolates
+from bot.localapi.user import FakeUser
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import Voice, plain
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
-from tests.fakeapi.user import FakeUser
 
 pytestmark = pytest.mark.e2e
 

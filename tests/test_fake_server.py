@@ -40,7 +40,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakeapi.builders import TINY_PNG
+from bot.localapi.builders import TINY_PNG
 from tests.fakeapi.server import FakeTelegramServer, parse_multipart
 from tests.fakeapi.waiting import wait_until
 

@@ -16,9 +16,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.handlers.basic import on_error
 from bot.handlers.common import Context
+from bot.localapi.offline import make_callback_update
 from bot.storage import files as storage_files
 from bot.storage.tinydb_store import TinyDBRepository
-from tests.auxil.offline import make_callback_update
 from tests.conftest import Clock, Harness, send
 
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.models import Entry, Profile
+from bot.localapi.user import FakeUser
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, press, send
-from tests.fakeapi.user import FakeUser
 
 
 async def question(user: FakeUser, marker: str) -> str:

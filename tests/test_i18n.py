@@ -16,12 +16,12 @@ from bot.domain.flows import FLOWS
 from bot.domain.models import Profile
 from bot.handlers.practice.asking import FLOW_HINTS
 from bot.handlers.settings.setup import SETUP_HINTS
+from bot.localapi.builders import utf16_len
+from bot.localapi.constants import MAX_TEXT_LENGTH
+from bot.localapi.html_parser import parse_html
+from bot.localapi.user import FakeUser
 from bot.texts import CATALOGS, GENDERS, LOCALES, Voice, plain, t, template
 from tests.conftest import Harness, press, send
-from tests.fakeapi.builders import utf16_len
-from tests.fakeapi.constants import MAX_TEXT_LENGTH
-from tests.fakeapi.html_parser import parse_html
-from tests.fakeapi.user import FakeUser
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 SAMPLE = "<b>&amp; שלום & <i> 🌿"

@@ -15,10 +15,10 @@ from bot.domain.engine import Invalid, Moved
 from bot.domain.flows import CHECKIN, FLOWS, Kind
 from bot.domain.models import Entry
 from bot.domain.parsing import ParseError, is_blank, parse_time, parse_zone
+from bot.localapi.builders import group_chat
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import CATALOGS, labels, plain, t
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.builders import group_chat
 from tests.test_bad_input import onboard
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ import json
 from datetime import date
 
 from bot.domain.models import Entry
+from bot.localapi.user import FakeUser
 from tests.conftest import Harness, send
-from tests.fakeapi.user import FakeUser
 
 SECRET = "only-alice-knows-this"
 

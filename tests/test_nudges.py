@@ -11,13 +11,13 @@ from telegram import Chat, ChatMemberBanned, ChatMemberMember, ChatMemberUpdated
 from bot.concurrency import PerUserUpdateProcessor
 from bot.domain.models import Entry, Profile
 from bot.domain.schedule import WeeklySlot
+from bot.localapi.user import FakeUser
 from bot.nudges import COMPACT_SLACK, NudgeScheduler
 from bot.services import Services
 from bot.storage import StorageError
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, make_config, send
-from tests.fakeapi.user import FakeUser
 
 BERLIN_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
 

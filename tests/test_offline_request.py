@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.auxil.offline import RecordingRequest, make_callback_update, make_message_update
+from bot.localapi.offline import RecordingRequest, make_callback_update, make_message_update
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes")]])
 

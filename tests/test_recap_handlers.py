@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bot.domain.models import Entry, Profile
+from bot.localapi.builders import utf16_len
+from bot.localapi.constants import MAX_TEXT_LENGTH
+from bot.localapi.user import FakeUser
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, send
-from tests.fakeapi.builders import utf16_len
-from tests.fakeapi.constants import MAX_TEXT_LENGTH
-from tests.fakeapi.user import FakeUser
 
 SECRET = "zebra-violin-7731"
 

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.localapi.builders import utf16_len
+from bot.localapi.html_parser import parse_html
 from bot.render import (
     button_label,
     clip,
@@ -19,8 +21,6 @@ from bot.render import (
     split_lines,
 )
 from bot.texts import plain, t
-from tests.fakeapi.builders import utf16_len
-from tests.fakeapi.html_parser import parse_html
 
 HEBREW = "אבגדהוזחטיכלמנסעפצקרשתךםןףץ"
 EMOJI = ["😢", "👍🏽", "👩🏽‍💻", "🇮🇱", "1️⃣", "❤️", "שָׁ", "é"]

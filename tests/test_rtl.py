@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.bidi import FSI, PDI, isolate_ltr, isolate_ltr_plain, strip_isolates
-from tests.fakeapi.html_parser import parse_html
+from bot.localapi.html_parser import parse_html
 
 
 def shown(text: str) -> str:

@@ -11,13 +11,13 @@ import pytest
 
 from bot.app import MENU_COMMANDS
 from bot.domain.models import Profile
+from bot.localapi.builders import group_chat
+from bot.localapi.user import FakeUser
 from bot.logs import apply_library_floors
 from bot.storage import StorageError
 from bot.storage.memory import InMemoryRepository
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.conftest import Clock, Harness, press, send
-from tests.fakeapi.builders import group_chat
-from tests.fakeapi.user import FakeUser
 
 
 async def onboard(h: Harness, user: FakeUser) -> None:

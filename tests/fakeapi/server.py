@@ -8,7 +8,7 @@ Usage::
         await user.send("/start")
         reply = await user.next_message()
 
-All behaviour (validation, state, faults) lives in :class:`tests.fakeapi.api.FakeBotAPI`;
+All behaviour (validation, state, faults) lives in :class:`bot.localapi.api.FakeBotAPI`;
 this module only speaks HTTP: ``POST/GET /bot<token>/<method>`` (JSON, form-urlencoded as PTB's
 HTTPXRequest sends, or multipart/form-data for uploads) and ``GET /file/bot<token>/<file_path>``.
 """
@@ -29,13 +29,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram import Bot
 
-from tests.fakeapi.api import FakeBotAPI
-from tests.fakeapi.builders import channel_chat, group_chat
-from tests.fakeapi.constants import DEFAULT_TOKEN, JSON
-from tests.fakeapi.errors import Fault, TelegramAPIError
-from tests.fakeapi.records import BotMessage, RecordedRequest, UploadedFile
-from tests.fakeapi.user import FakeChannel, FakeUser
-from tests.fakeapi.wire import decode_form_params
+from bot.localapi.api import FakeBotAPI
+from bot.localapi.builders import channel_chat, group_chat
+from bot.localapi.constants import DEFAULT_TOKEN, JSON
+from bot.localapi.errors import Fault, TelegramAPIError
+from bot.localapi.records import BotMessage, RecordedRequest, UploadedFile
+from bot.localapi.user import FakeChannel, FakeUser
+from bot.localapi.wire import decode_form_params
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -3,11 +3,11 @@
 :class:`FakeBotAPI` turns a Bot API call (method name + decoded parameters, as PTB sends them)
 into the ``result`` JSON and keeps the state a fake Telegram needs (chats, message ids, sent
 messages, files, commands, pending updates, faults).  The per-method behaviour is in
-:mod:`tests.fakeapi.methods`; validation in :mod:`~tests.fakeapi.html_parser` and
-:mod:`~tests.fakeapi.keyboards`; JSON shapes in :mod:`~tests.fakeapi.builders`.
+:mod:`bot.localapi.methods`; validation in :mod:`~bot.localapi.html_parser` and
+:mod:`~bot.localapi.keyboards`; JSON shapes in :mod:`~bot.localapi.builders`.
 
-Both transports use it: ``tests.fakeapi.server.FakeTelegramServer`` (real HTTP on 127.0.0.1)
-and ``tests.auxil.offline.RecordingRequest`` (in-process, no sockets).
+Both transports use it: ``tests.fakeapi.server.FakeTelegramServer`` (tests only) (real HTTP on 127.0.0.1)
+and ``bot.localapi.offline.RecordingRequest`` (in-process, no sockets).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from telegram import (
     Voice,
 )
 
-from tests.fakeapi.builders import (
+from bot.localapi.builders import (
     FAKE_OGG,
     TINY_PNG,
     build_callback_query,
@@ -50,7 +50,7 @@ from tests.fakeapi.builders import (
     user_dict,
     utc_datetime,
 )
-from tests.fakeapi.constants import (
+from bot.localapi.constants import (
     DEFAULT_CALLBACK_QUERY_TIMEOUT,
     DEFAULT_TOKEN,
     JSON,
@@ -58,7 +58,7 @@ from tests.fakeapi.constants import (
     MAX_TEXT_LENGTH,
     MAX_UPLOAD_BYTES,
 )
-from tests.fakeapi.errors import (
+from bot.localapi.errors import (
     DEFAULT_DESCRIPTIONS,
     Fault,
     TelegramAPIError,
@@ -66,10 +66,10 @@ from tests.fakeapi.errors import (
     require,
     too_many_requests,
 )
-from tests.fakeapi.html_parser import ParsedText, parse_html
-from tests.fakeapi.keyboards import validate_reply_markup
-from tests.fakeapi.methods import HANDLERS, commands_key, photo_sizes
-from tests.fakeapi.records import BotMessage, RecordedRequest, StoredFile, StoredMessage, UploadedFile
+from bot.localapi.html_parser import ParsedText, parse_html
+from bot.localapi.keyboards import validate_reply_markup
+from bot.localapi.methods import HANDLERS, commands_key, photo_sizes
+from bot.localapi.records import BotMessage, RecordedRequest, StoredFile, StoredMessage, UploadedFile
 
 #: Update types Telegram delivers when ``allowed_updates`` is unset or empty.
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

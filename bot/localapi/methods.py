@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Document, File, InlineKeyboardMarkup, PhotoSize
 
-from tests.fakeapi.builders import message_json, now_ts
-from tests.fakeapi.constants import JSON, MAX_CALLBACK_ANSWER_LENGTH
-from tests.fakeapi.errors import bad_request, require
-from tests.fakeapi.keyboards import validate_reply_markup
-from tests.fakeapi.records import StoredFile, StoredMessage, UploadedFile
+from bot.localapi.builders import message_json, now_ts
+from bot.localapi.constants import JSON, MAX_CALLBACK_ANSWER_LENGTH
+from bot.localapi.errors import bad_request, require
+from bot.localapi.keyboards import validate_reply_markup
+from bot.localapi.records import StoredFile, StoredMessage, UploadedFile
 
 if TYPE_CHECKING:
-    from tests.fakeapi.api import FakeBotAPI
+    from bot.localapi.api import FakeBotAPI
 
 Handler = Callable[["FakeBotAPI", JSON, dict[str, UploadedFile]], Any]
 

@@ -9,7 +9,7 @@ Usage::
     assert request.api.outbox(42)[0].text == "Welcome!"
 
 Validation (4096 chars, bad HTML, callback_data ...) and faults are the same as over HTTP,
-because both go through :class:`tests.fakeapi.api.FakeBotAPI`.
+because both go through :class:`bot.localapi.api.FakeBotAPI`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakeapi.api import FakeBotAPI
-from tests.fakeapi.builders import (
+from bot.localapi.api import FakeBotAPI
+from bot.localapi.builders import (
     build_callback_query,
     build_message,
     build_update,
@@ -37,11 +37,11 @@ from tests.fakeapi.builders import (
     private_chat,
     user_dict,
 )
-from tests.fakeapi.constants import DEFAULT_READ_TIMEOUT, DEFAULT_TOKEN, JSON
-from tests.fakeapi.errors import TelegramAPIError
-from tests.fakeapi.records import BotMessage, RecordedRequest, UploadedFile
-from tests.fakeapi.user import FakeUser
-from tests.fakeapi.wire import decode_form_params
+from bot.localapi.constants import DEFAULT_READ_TIMEOUT, DEFAULT_TOKEN, JSON
+from bot.localapi.errors import TelegramAPIError
+from bot.localapi.records import BotMessage, RecordedRequest, UploadedFile
+from bot.localapi.user import FakeUser
+from bot.localapi.wire import decode_form_params
 
 __all__ = ["RecordingRequest", "make_callback_update", "make_message_update"]
 

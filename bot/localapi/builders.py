@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, MessageEntity, Update, User
 
-from tests.fakeapi.constants import JSON
+from bot.localapi.constants import JSON
 
 #: A valid 1x1 PNG, used as default photo content.
 TINY_PNG = bytes.fromhex(

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from telegram import MessageEntity
 
-from tests.fakeapi.builders import utf16_len
-from tests.fakeapi.constants import JSON
-from tests.fakeapi.errors import TelegramAPIError, bad_request
+from bot.localapi.builders import utf16_len
+from bot.localapi.constants import JSON
+from bot.localapi.errors import TelegramAPIError, bad_request
 
 _HTML_ALLOWED_TAGS = frozenset(
     {

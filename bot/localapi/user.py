@@ -1,6 +1,6 @@
 """User-side helpers: play a Telegram user (or channel) against the fake Bot API.
 
-They work on a :class:`~tests.fakeapi.api.FakeBotAPI` directly (thread-safe, no sockets),
+They work on a :class:`~bot.localapi.api.FakeBotAPI` directly (thread-safe, no sockets),
 so they serve a bot running in another process (via ``FakeTelegramServer``) or in-process
 (via ``RecordingRequest``) alike.  Waiting polls the API state with short asyncio sleeps.
 
@@ -21,11 +21,11 @@ from typing import Any
 
 from telegram import CallbackQuery, Chat, Message
 
-from tests.fakeapi.api import FakeBotAPI
-from tests.fakeapi.builders import private_chat, user_dict
-from tests.fakeapi.constants import JSON
-from tests.fakeapi.keyboards import find_button
-from tests.fakeapi.records import BotMessage
+from bot.localapi.api import FakeBotAPI
+from bot.localapi.builders import private_chat, user_dict
+from bot.localapi.constants import JSON
+from bot.localapi.keyboards import find_button
+from bot.localapi.records import BotMessage
 
 Predicate = Callable[[BotMessage], bool]
 MessageRef = BotMessage | Message | Mapping[str, Any] | int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from tests.fakeapi.constants import JSON
+from bot.localapi.constants import JSON
 
 #: Parameters that are plain strings on the wire (never JSON-decoded, so "123" stays "123").
 STRING_PARAMS = frozenset(

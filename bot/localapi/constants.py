@@ -6,7 +6,7 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-DEFAULT_TOKEN = "123456789:TEST-fake-token-for-the-harness"
+DEFAULT_TOKEN = "123456789:TEST-fake-token-for-the-harness"  # noqa: S105 (not a secret: only the local API takes it)
 """A well-formed token; the number before the colon becomes the bot's user id."""
 
 MAX_TEXT_LENGTH = 4096

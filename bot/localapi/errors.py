@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakeapi.constants import JSON
+from bot.localapi.constants import JSON
 
 
 class TelegramAPIError(Exception):

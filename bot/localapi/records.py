@@ -8,8 +8,8 @@ from typing import Any
 
 from telegram import Message
 
-from tests.fakeapi.constants import JSON
-from tests.fakeapi.keyboards import button_text, find_button, keyboard_rows
+from bot.localapi.constants import JSON
+from bot.localapi.keyboards import button_text, find_button, keyboard_rows
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tests.fakeapi.constants import JSON, MAX_CALLBACK_DATA_BYTES
-from tests.fakeapi.errors import bad_request
+from bot.localapi.constants import JSON, MAX_CALLBACK_DATA_BYTES
+from bot.localapi.errors import bad_request
 
 _INLINE_BUTTON_ACTIONS = (
     "url",

@@ -1,1 +1,0 @@
-"""Test helpers (in-process Bot API, update builders)."""
