@@ -88,7 +88,7 @@ def test_backup_during_a_write_storm_restores_whole_files_and_the_same_history(t
         assert archive.stat().st_mode & 0o777 == 0o600
         target = tmp_path / f"restored-{n}"
         restored = cli(tmp_path, "restore", str(archive), data=target, key=key)
-        assert restored.returncode == 0, restored.stderr
+        assert restored.returncode == 0 and restored.stderr == "", restored.stderr
         assert maintenance.check_files(target, cipher) == []
         on_disk = [p for p in target.rglob("*") if p.is_file() and p.stat().st_size]
         assert on_disk and all(is_sealed(p.read_bytes()) for p in on_disk)

@@ -250,9 +250,7 @@ def rebuild_derived(data_dir: Path, cipher: Cipher | None) -> None:
         if (person / f"{DRAFT_TABLE}.json").exists():
             drafts.mark(int(person.name))
     for shard in index.shards():
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(shard / SHARD_INDEX)
-        index.read(shard)
+        index.rebuild(shard)
 
 
 # -- checks ------------------------------------------------------------------------------------
