@@ -281,6 +281,8 @@ def check_files(data_dir: Path, cipher: Cipher | None, progress: Progress = _no_
             problems.append(f"{relative}: {exc}")
         except (UnicodeDecodeError, ValueError):
             problems.append(f"{relative}: not valid UTF-8 JSON")
+        except FileNotFoundError:
+            pass  # removed by the running bot since the listing
         except OSError as exc:
             problems.append(f"{relative}: cannot be read ({exc.strerror})")
         finally:
@@ -323,7 +325,10 @@ def permission_problems(data_dir: Path) -> list[str]:
     for root, dirs, names in os.walk(data_dir):
         for name in [*dirs, *names]:
             path = Path(root) / name
-            mode = path.lstat().st_mode & 0o777
+            try:
+                mode = path.lstat().st_mode & 0o777
+            except FileNotFoundError:
+                continue  # replaced or removed by the running bot meanwhile
             if mode & 0o077:
                 problems.append(f"{path.relative_to(data_dir)} is {mode:04o}; run chmod go-rwx on it")
     mode = data_dir.stat().st_mode & 0o777
