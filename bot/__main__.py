@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.commands import demo, keys, run
+from bot.commands import demo, keys, ops, run
 
-COMMANDS = (run, demo, keys)  # each module's register() adds its sub-commands, in this order
+COMMANDS = (run, demo, keys, ops)  # each module's register() adds its sub-commands, in this order
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

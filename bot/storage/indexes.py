@@ -117,6 +117,12 @@ class ProfileIndex:
                     logger.warning("Could not write profile index of shard %s: %s", shard.name, exc.strerror)
         return profiles, damaged
 
+    def rebuild(self, shard: Path) -> None:
+        """Write the shard's index afresh from its user directories (after a restore)."""
+        with self._lock(shard):
+            docs, _ = self._rebuild(shard)
+            self._write(shard, docs)
+
     def _lock(self, shard: Path) -> threading.Lock:
         with self._locks_lock:
             return self._shard_locks.setdefault(shard.name, threading.Lock())
