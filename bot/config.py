@@ -22,6 +22,7 @@ CONFIG_ENV = "CHECKIN_BOT_CONFIG"
 WEBHOOK_URL_ENV = "CHECKIN_BOT_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "CHECKIN_BOT_WEBHOOK_SECRET"  # noqa: S105 - the variable name, not a secret
 MODES = ("polling", "webhook")
+SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret
 DEFAULT_CONFIG_FILE = Path("config.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -204,7 +205,7 @@ def _expect_port(key: str, value: Any) -> int:
 
 def _expect_secret_token(key: str, value: Any) -> Secret:
     """Telegram's rule for a webhook secret: 1 to 256 of A-Z, a-z, 0-9, _ and -. Never echoed."""
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+    if not isinstance(value, str) or not SECRET_TOKEN_PATTERN.fullmatch(value):
         raise ConfigError(
             f"config key '{key}' must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - "
             "(or leave it out to have one generated)"
