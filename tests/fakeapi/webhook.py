@@ -36,7 +36,7 @@ def post_update(url: str, update: JSON, secret_token: str | None, timeout: float
         headers[SECRET_HEADER] = secret_token
     request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
