@@ -67,6 +67,8 @@ MESSAGES_PER_SECOND = 29.5
 
 NETWORK_RETRIES = 3
 NETWORK_BACKOFF = 0.5  # seconds, doubled after each failed attempt
+# Called only while starting; until Telegram answers there is nothing to serve, so keep trying.
+STARTUP_METHODS = frozenset({"getMe", "setMyCommands", "setWebhook", "deleteWebhook"})
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -75,7 +77,15 @@ class RetryingRateLimiter(AIORateLimiter):
     Bad requests and "blocked by the user" are final and not retried; getUpdates has its own
     back-off in PTB's updater. A timed-out send may have reached Telegram, so a retry can
     rarely show a message twice; losing it silently would be worse for a reminder.
+
+    Start-up calls (`STARTUP_METHODS`) are retried without limit, the wait doubling up to
+    `startup_max` seconds, one warning line per attempt: a bot started before the network is
+    up (boot, container start) comes up when it is, instead of exiting.
     """
+
+    def __init__(self, *, startup_max: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.startup_max = startup_max
 
     async def process_request(
         self,
@@ -87,27 +97,44 @@ class RetryingRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         delay = NETWORK_BACKOFF
-        for attempt in range(NETWORK_RETRIES + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except BadRequest:
                 raise
             except NetworkError as exc:
-                if endpoint == "getUpdates" or attempt == NETWORK_RETRIES:
+                if endpoint in STARTUP_METHODS:
+                    delay = min(delay, self.startup_max)
+                    logger.warning(
+                        "Telegram cannot be reached at start (%s, %s, attempt %d); trying again in %.1f s",
+                        endpoint,
+                        type(exc).__name__,
+                        attempt,
+                        delay,
+                    )
+                elif endpoint == "getUpdates" or attempt > NETWORK_RETRIES:
                     raise
-                logger.warning("%s failed (%s); retrying in %.1f s", endpoint, type(exc).__name__, delay)
+                else:
+                    logger.warning("%s failed (%s); retrying in %.1f s", endpoint, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay *= 2
-        raise AssertionError("unreachable")
 
 
-def rate_limiter(*, limit: bool = True) -> AIORateLimiter:
-    """What every request goes through: retries of 429, 5xx and timeouts, and unless `limit` is
-    off (benchmarks), at most 29.5 msg/s overall and 20/min per group."""
+def rate_limiter(*, limit: bool = True, startup_max: float = 30.0) -> AIORateLimiter:
+    """What every request goes through: retries of 429, 5xx and timeouts (start-up calls until
+    they succeed, waiting at most `startup_max` s between tries), and unless `limit` is off
+    (benchmarks), at most 29.5 msg/s overall and 20/min per group."""
     if not limit:  # a rate of 0 means no limit to AIORateLimiter
-        return RetryingRateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
+        return RetryingRateLimiter(
+            overall_max_rate=0, group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max
+        )
     return RetryingRateLimiter(
-        overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=RATE_LIMIT_RETRIES
+        overall_max_rate=1,
+        overall_time_period=1 / MESSAGES_PER_SECOND,
+        max_retries=RATE_LIMIT_RETRIES,
+        startup_max=startup_max,
     )
 
 
@@ -163,7 +190,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .concurrent_updates(processor)
     )
-    builder = builder.rate_limiter(rate_limiter(limit=config.rate_limit))
+    builder = builder.rate_limiter(
+        rate_limiter(limit=config.rate_limit, startup_max=config.startup_retry_max)
+    )
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

@@ -8,6 +8,7 @@ so it cannot leak through a repr or a log line by accident.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable name, not a secret
 CONFIG_ENV = "CHECKIN_BOT_CONFIG"
+WEBHOOK_URL_ENV = "CHECKIN_BOT_WEBHOOK_URL"
+WEBHOOK_SECRET_ENV = "CHECKIN_BOT_WEBHOOK_SECRET"  # noqa: S105 - the variable name, not a secret
+MODES = ("polling", "webhook")
+SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret
 DEFAULT_CONFIG_FILE = Path("config.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -75,6 +80,13 @@ class Config:
     access_mode: str = "open"
     allowed_ids: frozenset[int] = field(default_factory=frozenset)
     invite_days: int = 7
+    mode: str = "polling"
+    startup_retry_max: float = 30.0
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: Secret | None = None  # None: generated once and kept in the data directory
+    health_port: int = 8081
 
 
 def _expect_str(key: str, value: Any) -> str:
@@ -179,6 +191,28 @@ def _expect_mode(key: str, value: Any) -> str:
     return str(value)
 
 
+def _expect_run_mode(key: str, value: Any) -> str:
+    if value not in MODES:
+        raise ConfigError(f'config key \'{key}\' must be "polling" or "webhook", got {value!r}')
+    return str(value)
+
+
+def _expect_port(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ConfigError(f"config key '{key}' must be a TCP port from 1 to 65535, got {value!r}")
+    return value
+
+
+def _expect_secret_token(key: str, value: Any) -> Secret:
+    """Telegram's rule for a webhook secret: 1 to 256 of A-Z, a-z, 0-9, _ and -. Never echoed."""
+    if not isinstance(value, str) or not SECRET_TOKEN_PATTERN.fullmatch(value):
+        raise ConfigError(
+            f"config key '{key}' must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - "
+            "(or leave it out to have one generated)"
+        )
+    return Secret(value)
+
+
 # section -> key -> (Config field, validator)
 _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "telegram": {
@@ -186,6 +220,15 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "base_url": ("base_url", _expect_url),
         "base_file_url": ("base_file_url", _expect_url),
         "rate_limit": ("rate_limit", _expect_bool),
+        "mode": ("mode", _expect_run_mode),
+        "startup_retry_max": ("startup_retry_max", _expect_seconds),
+    },
+    "webhook": {
+        "url": ("webhook_url", _expect_url),
+        "listen": ("webhook_listen", _expect_str),
+        "port": ("webhook_port", _expect_port),
+        "secret_token": ("webhook_secret", _expect_secret_token),
+        "health_port": ("health_port", _expect_port),
     },
     "storage": {"data_dir": ("data_dir", _expect_str)},
     "defaults": {
@@ -264,6 +307,28 @@ def resolve_path(cli_path: str | None, env: Mapping[str, str]) -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
+def _webhook_from_env(values: dict[str, Any], env: Mapping[str, str]) -> None:
+    """The webhook's address and secret may come from the environment (containers)."""
+    if env.get(WEBHOOK_URL_ENV, "").strip():
+        values["webhook_url"] = _expect_url(WEBHOOK_URL_ENV, env[WEBHOOK_URL_ENV])
+    if env.get(WEBHOOK_SECRET_ENV, "").strip():
+        values["webhook_secret"] = _expect_secret_token(WEBHOOK_SECRET_ENV, env[WEBHOOK_SECRET_ENV].strip())
+
+
+def _checked(config: Config) -> Config:
+    """Rules between keys: webhook mode needs its public address and two distinct ports."""
+    if config.mode != "webhook":
+        return config
+    if not config.webhook_url:
+        raise ConfigError(
+            f"config key 'webhook.url' (or {WEBHOOK_URL_ENV}) must be set when 'telegram.mode' is "
+            '"webhook": the public https address Telegram sends updates to'
+        )
+    if config.webhook_port == config.health_port:
+        raise ConfigError("config key 'webhook.health_port' must differ from 'webhook.port'")
+    return config
+
+
 def load_config(
     cli_path: str | None = None, env: Mapping[str, str] | None = None, *, require_token: bool = True
 ) -> Config:
@@ -278,8 +343,9 @@ def load_config(
     values.pop("token", None)
     if "data_dir" in values:
         values["data_dir"] = Path(values["data_dir"])
+    _webhook_from_env(values, env)
     if not token and not require_token:
-        return Config(token=Secret(""), **values)
+        return _checked(Config(token=Secret(""), **values))
     if not token:
         raise ConfigError(_MISSING_TOKEN)
     if any(ch.isspace() for ch in token) or ":" not in token:
@@ -287,4 +353,4 @@ def load_config(
             f"the bot token (from {TOKEN_ENV} or 'telegram.token') does not look like one from "
             "@BotFather, which is '<digits>:<letters>'"
         )
-    return Config(token=Secret(token), **values)
+    return _checked(Config(token=Secret(token), **values))

@@ -97,6 +97,7 @@ class NudgeScheduler:
         self._queue: asyncio.Queue[tuple[int, int, float]] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._loading: asyncio.Task[None] | None = None
+        self.loaded = False  # every stored profile was planned (the health check reports it)
         self.sent = 0
         self.failed = 0
 
@@ -176,6 +177,7 @@ class NudgeScheduler:
             gc.disable()
             try:
                 planned = await self.rebuild(profiles)
+                self.loaded = True
             except Exception as exc:  # keep who was planned; the ticks must go on for them
                 planned = len(self)
                 logger.error("Loading reminders stopped early (%s); restart to plan the rest",

@@ -21,8 +21,17 @@ class BotProcess:
     """One bot process; its config points at the fake server and a data dir of the test's."""
 
     def __init__(
-        self, server: FakeTelegramServer, workdir: Path, *, log_level: str = "DEBUG", extra_toml: str = ""
+        self,
+        server: FakeTelegramServer,
+        workdir: Path,
+        *,
+        log_level: str = "DEBUG",
+        extra_toml: str = "",
+        telegram_toml: str = "",
+        ready_method: str = "getUpdates",
     ) -> None:
+        """`telegram_toml` adds keys to the [telegram] table; `ready_method` is the call that shows
+        the bot is up (getUpdates when polling, setWebhook in webhook mode)."""
         self.server = server
         self.workdir = workdir
         self.config_path = workdir / "config.toml"
@@ -31,6 +40,7 @@ class BotProcess:
 [telegram]
 base_url = "{server.base_url}"
 base_file_url = "{server.base_file_url}"
+{telegram_toml}
 [storage]
 data_dir = "{workdir / "data"}"
 [logging]
@@ -42,10 +52,11 @@ level = "{log_level}"
         self.log_path = workdir / "bot.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.ready_method = ready_method
 
     async def start(self) -> None:
-        """Start the process and wait until it polls for updates."""
-        polls_before = len(self.server.calls("getUpdates"))
+        """Start the process and wait until it polls for updates (or sets its webhook)."""
+        calls_before = len(self.server.calls(self.ready_method))
         env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": self.server.token,
@@ -67,9 +78,10 @@ level = "{log_level}"
         def polling() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"bot exited with {proc.returncode}:\n{self.logs()}")
-            return len(self.server.calls("getUpdates")) > polls_before
+            new_calls = self.server.calls(self.ready_method)[calls_before:]
+            return any(c.status in (None, 200) for c in new_calls)  # answered, or a long poll still open
 
-        await wait_until(polling, "the bot polls for updates", START_TIMEOUT, details=self.logs)
+        await wait_until(polling, f"the bot calls {self.ready_method}", START_TIMEOUT, details=self.logs)
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every update sent so far was confirmed (processed, then acknowledged)."""
