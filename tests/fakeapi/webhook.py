@@ -13,8 +13,8 @@ import urllib.error
 import urllib.request
 from typing import Final
 
-from tests.fakeapi.api import FakeBotAPI
-from tests.fakeapi.constants import JSON
+from bot.localapi.api import FakeBotAPI
+from bot.localapi.constants import JSON
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 AS_SET: Final = "<the secret the bot set>"  # deliver with the secret from setWebhook (the default)
