@@ -1,0 +1,404 @@
+"""Couple mode, the pure rules: who may link, when a share is delivered, what it holds, who sees it.
+
+Two partners link their practices and each keeps a private self: nothing reaches the other
+person unless its author sends it, one item at a time. Storage, delivery and wording live
+elsewhere; here are the records they keep and the decisions they ask for. Every rule takes
+what it needs (ids, codes, `now`) as arguments: no I/O, no clock, no randomness. A rule that
+can say no returns a refusal code (a StrEnum, a key for the wording), never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.flows import FAMILIES, FEELINGS
+from bot.domain.schedule import local_day, wall_clock, zone_of
+
+INVITE_PREFIX = "p-"  # a /start payload starting with this is a partner invite
+# Telegram passes /start payloads of 1-64 characters from this alphabet.
+_INVITE_PAYLOAD = re.compile(rf"{INVITE_PREFIX}[A-Za-z0-9_-]{{1,{64 - len(INVITE_PREFIX)}}}")
+
+DAILY_SHARE_LIMIT = 10
+NIGHT_START = time(22, 0)
+NOTE_MAX_CHARS = 300
+INTENSITY_RANGE = range(1, 6)  # the check-in's 1..5 scale
+# Feelings the bot itself offers; anything else was typed into the diary and never leaves it.
+FEELING_CODES = frozenset(FAMILIES) | frozenset(word for words in FEELINGS.values() for word in words)
+
+
+class InviteRefusal(StrEnum):
+    """Why pressing an invite link does not link the presser to the inviter."""
+
+    FORGED = "forged"  # no such invite
+    SELF = "self"  # the inviter opened their own link
+    USED = "used"  # single use, already accepted
+    EXPIRED = "expired"
+    PRESSER_LINKED = "presser_linked"  # the presser already has a partner
+    INVITER_LINKED = "inviter_linked"  # the inviter linked with someone else meanwhile
+
+
+class PairingRefusal(StrEnum):
+    NOT_A_MEMBER = "not_a_member"  # a pairing id that is not the person's own (forged callback data)
+
+
+class ShareRefusal(StrEnum):
+    """Why an item is not sent to the partner."""
+
+    NOT_LINKED = "not_linked"  # no partner, or the link has ended
+    DAILY_LIMIT = "daily_limit"
+    NOTHING_CHOSEN = "nothing_chosen"  # the author chose no part to send
+    NOT_A_CODE = "not_a_code"  # a feeling or intensity that is not the bot's own, so possibly diary text
+    NOTE_TOO_LONG = "note_too_long"
+
+
+class ShareKind(StrEnum):
+    BOUNDARY = "boundary"
+    FEELING = "feeling"
+    INTEREST = "interest"
+
+
+class ShareState(StrEnum):
+    QUEUED = "queued"  # waiting for its delivery time (the receiver's morning)
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"  # the receiver answered with a button
+    FAILED = "failed"  # could not be delivered (the partner blocked the bot or unlinked)
+
+
+def _aware(*instants: datetime | None) -> None:
+    """Refuse naive datetimes at construction: every instant here is compared across zones."""
+    for instant in instants:
+        if instant is not None and instant.utcoffset() is None:
+            raise ValueError("partner records need time zone aware datetimes")
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None
+
+
+def _instant(raw: Any) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw is not None else None
+
+
+def _optional_int(raw: Any) -> int | None:
+    return int(raw) if raw is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """Two linked people. Ended pairings are kept (with who ended it) so history can say so."""
+
+    pairing_id: str
+    members: tuple[int, int]
+    linked_at: datetime
+    ended_at: datetime | None = None
+    ended_by: int | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.linked_at, self.ended_at)
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+    def includes(self, user_id: int) -> bool:
+        return user_id in self.members
+
+    def partner_of(self, user_id: int) -> int:
+        """The other member; a non-member has no partner here."""
+        first, second = self.members
+        if user_id == first:
+            return second
+        if user_id == second:
+            return first
+        raise ValueError("not a member of this pairing")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pairing_id": self.pairing_id,
+            "members": list(self.members),
+            "linked_at": self.linked_at.isoformat(),
+            "ended_at": _iso(self.ended_at),
+            "ended_by": self.ended_by,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Pairing:
+        first, second = raw["members"]
+        return cls(
+            pairing_id=str(raw["pairing_id"]),
+            members=(int(first), int(second)),
+            linked_at=datetime.fromisoformat(raw["linked_at"]),
+            ended_at=_instant(raw.get("ended_at")),
+            ended_by=_optional_int(raw.get("ended_by")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerInvite:
+    """A single-use invite link's record; the first name is shown to whoever opens it."""
+
+    code: str
+    inviter_id: int
+    inviter_first_name: str
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.created_at, self.expires_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "inviter_id": self.inviter_id,
+            "inviter_first_name": self.inviter_first_name,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "used_by": self.used_by,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PartnerInvite:
+        return cls(
+            code=str(raw["code"]),
+            inviter_id=int(raw["inviter_id"]),
+            inviter_first_name=str(raw["inviter_first_name"]),
+            created_at=datetime.fromisoformat(raw["created_at"]),
+            expires_at=datetime.fromisoformat(raw["expires_at"]),
+            used_by=_optional_int(raw.get("used_by")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One item an author chose to send their partner, and how far it got.
+
+    `payload` holds only what the author chose for the partner (codes, numbers, and text
+    typed for the partner), never diary answers.
+    """
+
+    share_id: str
+    pairing_id: str
+    sender: int
+    receiver: int
+    kind: ShareKind
+    payload: dict[str, Any]
+    created_at: datetime
+    deliver_at: datetime
+    state: ShareState = ShareState.QUEUED
+    response: str | None = None  # the code of the receiver's answer button
+    message_id: int | None = None  # the delivered Telegram message, for deleteMessage
+
+    def __post_init__(self) -> None:
+        _aware(self.created_at, self.deliver_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "share_id": self.share_id,
+            "pairing_id": self.pairing_id,
+            "sender": self.sender,
+            "receiver": self.receiver,
+            "kind": self.kind.value,
+            "payload": dict(self.payload),
+            "created_at": self.created_at.isoformat(),
+            "deliver_at": self.deliver_at.isoformat(),
+            "state": self.state.value,
+            "response": self.response,
+            "message_id": self.message_id,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Share:
+        return cls(
+            share_id=str(raw["share_id"]),
+            pairing_id=str(raw["pairing_id"]),
+            sender=int(raw["sender"]),
+            receiver=int(raw["receiver"]),
+            kind=ShareKind(raw["kind"]),
+            payload=dict(raw["payload"]),
+            created_at=datetime.fromisoformat(raw["created_at"]),
+            deliver_at=datetime.fromisoformat(raw["deliver_at"]),
+            state=ShareState(raw.get("state", ShareState.QUEUED)),
+            response=raw.get("response"),
+            message_id=_optional_int(raw.get("message_id")),
+        )
+
+
+# --- linking ---------------------------------------------------------------------------
+
+
+def invite_code_valid(text: str) -> bool:
+    """Whether a /start payload has the shape of a partner invite (`p-<code>`), before any look-up."""
+    return _INVITE_PAYLOAD.fullmatch(text) is not None
+
+
+def _linked(pairing: Pairing | None, user_id: int) -> bool:
+    return pairing is not None and pairing.active and pairing.includes(user_id)
+
+
+def invite_refusal(
+    invite: PartnerInvite | None,
+    presser_id: int,
+    now: datetime,
+    presser_pairing: Pairing | None,
+    inviter_pairing: Pairing | None,
+) -> InviteRefusal | None:
+    """Why `presser_id` may not accept `invite` now, or None if they may.
+
+    Checked in the order that gives the most useful answer: an own link is "self" even once
+    used or expired; a used link is "used" even once expired. The pairings are each person's
+    current one (an ended pairing does not count).
+    """
+    if invite is None:
+        return InviteRefusal.FORGED
+    if presser_id == invite.inviter_id:
+        return InviteRefusal.SELF
+    if invite.used_by is not None:
+        return InviteRefusal.USED
+    if now >= invite.expires_at:
+        return InviteRefusal.EXPIRED
+    if _linked(presser_pairing, presser_id):
+        return InviteRefusal.PRESSER_LINKED
+    if _linked(inviter_pairing, invite.inviter_id):
+        return InviteRefusal.INVITER_LINKED
+    return None
+
+
+def accept(
+    invite: PartnerInvite | None,
+    presser_id: int,
+    now: datetime,
+    presser_pairing: Pairing | None,
+    inviter_pairing: Pairing | None,
+    pairing_id: str,
+) -> tuple[PartnerInvite, Pairing] | InviteRefusal:
+    """Accepting an invite: the invite marked used and the new pairing, or why not."""
+    if invite is None:
+        return InviteRefusal.FORGED
+    refusal = invite_refusal(invite, presser_id, now, presser_pairing, inviter_pairing)
+    if refusal is not None:
+        return refusal
+    return replace(invite, used_by=presser_id), Pairing(pairing_id, (invite.inviter_id, presser_id), now)
+
+
+def unlink(pairing: Pairing, by: int, now: datetime) -> Pairing | PairingRefusal:
+    """The pairing ended by member `by`; an ended pairing stays as it ended (idempotent)."""
+    if not pairing.includes(by):
+        return PairingRefusal.NOT_A_MEMBER
+    if not pairing.active:
+        return pairing
+    return replace(pairing, ended_at=now, ended_by=by)
+
+
+# --- sharing ---------------------------------------------------------------------------
+
+
+def shares_today(shares: Iterable[Share], sender: int, now: datetime, zone: str) -> int:
+    """How many shares `sender` made on their local day of `now` (whatever became of them)."""
+    tz = zone_of(zone)
+    today = local_day(now, tz)
+    return sum(1 for share in shares if share.sender == sender and local_day(share.created_at, tz) == today)
+
+
+def may_share(shares_today_by_sender: int, limit: int = DAILY_SHARE_LIMIT) -> bool:
+    return shares_today_by_sender < limit
+
+
+def share_refusal(
+    pairing: Pairing | None, sender: int, shares_today_by_sender: int, limit: int = DAILY_SHARE_LIMIT
+) -> ShareRefusal | None:
+    """Why `sender` may not send an item now (no current partner, or today's limit reached), or None."""
+    if not _linked(pairing, sender):
+        return ShareRefusal.NOT_LINKED
+    if not may_share(shares_today_by_sender, limit):
+        return ShareRefusal.DAILY_LIMIT
+    return None
+
+
+def _in_night(at: time, night_start: time, morning: time) -> bool:
+    """Whether wall-clock `at` falls from `night_start` up to `morning`, across midnight if need be."""
+    if night_start <= morning:
+        return night_start <= at < morning
+    return at >= night_start or at < morning
+
+
+def delivery_time(
+    now_utc: datetime,
+    receiver_zone: str,
+    receiver_morning: time,
+    *,
+    night_start: time = NIGHT_START,
+    immediate: bool,
+) -> datetime:
+    """The UTC instant to deliver a share: now, unless it is night where the receiver lives.
+
+    Night is the receiver's wall-clock time from `night_start` until their morning time. A
+    share made at night waits for their next morning time, found the way nudges are: an
+    ambiguous time counts at its first occurrence, a time in a spring-forward gap comes
+    shifted later by the gap (02:30 → 03:30). `immediate` means the receiver asked for
+    shares at any hour.
+    """
+    zone = zone_of(receiver_zone)
+    now = now_utc.astimezone(UTC)
+    if immediate or not _in_night(now.astimezone(zone).time(), night_start, receiver_morning):
+        return now
+    today = local_day(now, zone)
+    mornings = (wall_clock(today + timedelta(days=offset), receiver_morning, zone) for offset in range(3))
+    return next(instant for instant in mornings if instant > now)
+
+
+def feeling_payload(
+    feeling: str | None,
+    intensity: int | None,
+    note: str | None,
+    *,
+    include_feeling: bool,
+    include_intensity: bool,
+) -> dict[str, Any] | ShareRefusal:
+    """What a shared feeling carries: only the parts the author chose.
+
+    The feeling goes only as one of the bot's own codes and the intensity only as 1..5, so a
+    word typed into the diary can never ride along; the note is what the author typed for the
+    partner, stripped, at most `NOTE_MAX_CHARS` characters.
+    """
+    payload: dict[str, Any] = {}
+    if include_feeling and feeling is not None:
+        if feeling not in FEELING_CODES:
+            return ShareRefusal.NOT_A_CODE
+        payload["feeling"] = feeling
+    if include_intensity and intensity is not None:
+        if isinstance(intensity, bool) or intensity not in INTENSITY_RANGE:
+            return ShareRefusal.NOT_A_CODE
+        payload["intensity"] = intensity
+    text = (note or "").strip()
+    if len(text) > NOTE_MAX_CHARS:
+        return ShareRefusal.NOTE_TOO_LONG
+    if text:
+        payload["note"] = text
+    return payload or ShareRefusal.NOTHING_CHOSEN
+
+
+# --- isolation -------------------------------------------------------------------------
+
+_RECEIVED = frozenset({ShareState.DELIVERED, ShareState.ACKNOWLEDGED})
+
+
+def can_see(viewer_id: int, share: Share) -> bool:
+    """Only the two people in a share ever see it: the sender always, the receiver once it reached them.
+
+    A queued share is not the receiver's yet (it may wait for their morning), and a failed one
+    never reached them; both stay the sender's alone.
+    """
+    if viewer_id == share.sender:
+        return True
+    return viewer_id == share.receiver and share.state in _RECEIVED
+
+
+def visible_to(viewer_id: int, shares: Iterable[Share]) -> list[Share]:
+    """The shares `viewer_id` may see, in the given order."""
+    return [share for share in shares if can_see(viewer_id, share)]
