@@ -63,6 +63,10 @@ RATE_LIMIT_RETRIES = 3
 # Telegram allows about 30 messages a second per bot. Space messages evenly just under it
 # (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
 MESSAGES_PER_SECOND = 29.5
+# Connections kept for Bot API calls. httpcore scans every pooled connection on each request, so
+# PTB's default of 256 costs time per call; see docs/benchmarks.md ("HTTP connection pool").
+CONNECTION_POOL_SIZE = 256
+GET_UPDATES_POOL_SIZE = 1  # one long poll at a time
 
 
 NETWORK_RETRIES = 3
@@ -195,8 +199,12 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:
+        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    else:
+        builder = builder.get_updates_connection_pool_size(GET_UPDATES_POOL_SIZE)
     app: App = builder.build()
     scheduler = NudgeScheduler(
         svc,
