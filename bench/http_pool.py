@@ -47,6 +47,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sniffio-dir", default="/tmp/perf-sniffio")
+    parser.add_argument("--people", type=int, nargs="+", default=list(PEOPLE))
+    parser.add_argument("--section", default="http-pool", help="the section of docs/benchmarks.md to write")
     args = parser.parse_args()
     if importlib.util.find_spec("sniffio") is not None:
         parser.error("sniffio is installed in this venv, so the 'no sniffio' variant cannot run")
@@ -56,7 +58,7 @@ def main() -> int:
     loads: list[float] = []
     started = datetime.now(UTC)
     for repeat in range(args.repeats):
-        for people in PEOPLE:
+        for people in args.people:
             for step in range(len(VARIANTS)):
                 index = (step + repeat) % len(VARIANTS)
                 label, with_sniffio, pool = VARIANTS[index]
@@ -68,9 +70,9 @@ def main() -> int:
                 print(f"repeat {repeat + 1} people {people:2d} {label:45s} {run['rps']:6.1f}/s "
                       f"p50 {run['p50_ms']:6.1f} p99 {run['p99_ms']:7.1f} stall {run['lag_ms']:5.1f} ms "
                       f"load {loads[-1]:.2f}", flush=True)  # fmt: skip
-    command = f"python bench/http_pool.py --seconds {args.seconds:g} --repeats {args.repeats}"
+    command = " ".join(["python bench/http_pool.py", *sys.argv[1:]])
     lines = [
-        "## HTTP connection pool and sniffio (issue 13 quick wins)",
+        f"## HTTP connection pool and sniffio (issue 13 quick wins): {', '.join(map(str, args.people))} people",
         "",
         f"- Run: `{command}` on {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs (shared with other",
         f"  sessions' work during the run), Python {platform.python_version()}; {args.seconds:g} s per run,",
@@ -83,7 +85,7 @@ def main() -> int:
         "| People | Variant | Round trips/s | vs before | p50 ms | p99 ms | Longest loop stall ms |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for people in PEOPLE:
+    for people in args.people:
         base = statistics.median(r["rps"] for r in results[(people, 0)])
         for index, (label, _, _) in enumerate(VARIANTS):
             runs = results[(people, index)]
@@ -94,7 +96,7 @@ def main() -> int:
                 f"{spread([r['lag_ms'] for r in runs], 1)} |"
             )
     print("\n".join(lines))
-    write_section("http-pool", "\n".join(lines))
+    write_section(args.section, "\n".join(lines))
     return 0
 
 
