@@ -132,9 +132,15 @@ async def person(user: FakeUser, echo: bool, deadline: float, latencies: list[fl
 
 
 async def throughput(
-    echo: bool, people: int, seconds: float, launcher: list[str] | None = None, pythonpath: str = str(ROOT)
+    echo: bool,
+    people: int,
+    seconds: float,
+    launcher: list[str] | None = None,
+    pythonpath: str = str(ROOT),
+    reply_delay: float = 0.0,
 ) -> dict[str, float]:
-    """Round trips/s, p50/p99 and the longest loop stall; `launcher`/`pythonpath` run a variant of ours."""
+    """Round trips/s, p50/p99 and the longest loop stall; `launcher`/`pythonpath` run a variant of
+    ours; `reply_delay` seconds before the server answers each sendMessage stand in for network latency."""
     with tempfile.TemporaryDirectory() as workdir, FakeTelegramServer() as server:
         process = Process(server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath)
         await process.start()
@@ -143,6 +149,8 @@ async def throughput(
             for user in users:
                 user.poll_interval = POLL
             await asyncio.sleep(1.0)  # let start-up work finish before the probe window
+            if reply_delay:
+                server.inject_fault("sendMessage", delay=reply_delay, times=None)
             process.reset_probe()
             latencies: list[float] = []
             started = time.monotonic()

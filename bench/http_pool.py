@@ -47,6 +47,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sniffio-dir", default="/tmp/perf-sniffio")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds the server waits before each sendMessage"
+    )
+    parser.add_argument("--variants", type=int, nargs="+", help="indexes into VARIANTS (default: all)")
     parser.add_argument("--people", type=int, nargs="+", default=list(PEOPLE))
     parser.add_argument("--section", default="http-pool", help="the section of docs/benchmarks.md to write")
     args = parser.parse_args()
@@ -54,18 +58,19 @@ def main() -> int:
         parser.error("sniffio is installed in this venv, so the 'no sniffio' variant cannot run")
     if not (Path(args.sniffio_dir) / "sniffio").is_dir():
         parser.error(f"no sniffio in {args.sniffio_dir}: pip install --target {args.sniffio_dir} sniffio")
+    chosen = args.variants or list(range(len(VARIANTS)))
     results: dict[tuple[int, int], list[dict[str, float]]] = {}
     loads: list[float] = []
     started = datetime.now(UTC)
     for repeat in range(args.repeats):
         for people in args.people:
-            for step in range(len(VARIANTS)):
-                index = (step + repeat) % len(VARIANTS)
+            for step in range(len(chosen)):
+                index = chosen[(step + repeat) % len(chosen)]
                 label, with_sniffio, pool = VARIANTS[index]
                 pythonpath = os.pathsep.join([str(ROOT), *([args.sniffio_dir] if with_sniffio else [])])
                 launcher = [sys.executable, str(ROOT / "bench" / "pool_bot.py"), str(pool)]
                 loads.append(os.getloadavg()[0])
-                run = asyncio.run(throughput(False, people, args.seconds, launcher, pythonpath))
+                run = asyncio.run(throughput(False, people, args.seconds, launcher, pythonpath, args.delay))
                 results.setdefault((people, index), []).append(run)
                 print(f"repeat {repeat + 1} people {people:2d} {label:45s} {run['rps']:6.1f}/s "
                       f"p50 {run['p50_ms']:6.1f} p99 {run['p99_ms']:7.1f} stall {run['lag_ms']:5.1f} ms "
@@ -80,15 +85,20 @@ def main() -> int:
         f"- Load average (1 min) at the start of each run: median {statistics.median(loads):.2f},"
         f" {min(loads):.2f}–{max(loads):.2f}.",
         "- The check-in round trip of bench/e2e.py. Cells: median (min–max) over the repeats;"
-        " ratio = median round trips/s over the first row's.",
+        " ratio = median round trips/s over the first row's."
+        + (
+            f" The server waits {args.delay * 1000:.0f} ms before answering each sendMessage."
+            if args.delay
+            else ""
+        ),
         "",
-        "| People | Variant | Round trips/s | vs before | p50 ms | p99 ms | Longest loop stall ms |",
+        "| People | Variant | Round trips/s | vs first row | p50 ms | p99 ms | Longest loop stall ms |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for people in args.people:
-        base = statistics.median(r["rps"] for r in results[(people, 0)])
-        for index, (label, _, _) in enumerate(VARIANTS):
-            runs = results[(people, index)]
+        base = statistics.median(r["rps"] for r in results[(people, chosen[0])])
+        for index in chosen:
+            label, runs = VARIANTS[index][0], results[(people, index)]
             rps = [r["rps"] for r in runs]
             lines.append(
                 f"| {people} | {label} | {spread(rps)} | {statistics.median(rps) / base:.2f}× | "
