@@ -63,9 +63,10 @@ RATE_LIMIT_RETRIES = 3
 # Telegram allows about 30 messages a second per bot. Space messages evenly just under it
 # (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
 MESSAGES_PER_SECOND = 29.5
-# Connections kept for Bot API calls. httpcore scans every pooled connection on each request, so
-# PTB's default of 256 costs time per call; see docs/benchmarks.md ("HTTP connection pool").
-CONNECTION_POOL_SIZE = 256
+# Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
+# 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
+# 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
+CONNECTION_POOL_SIZE = 16
 GET_UPDATES_POOL_SIZE = 1  # one long poll at a time
 
 
