@@ -63,7 +63,14 @@ class Process:
     """A bot process (ours or the echo anchor) polling the fake server."""
 
     def __init__(
-        self, server: FakeTelegramServer, workdir: Path, *, echo: bool, extra_toml: str = ""
+        self,
+        server: FakeTelegramServer,
+        workdir: Path,
+        *,
+        echo: bool,
+        extra_toml: str = "",
+        launcher: list[str] | None = None,
+        pythonpath: str = str(ROOT),
     ) -> None:
         self.server, self.workdir, self.echo = server, workdir, echo
         self.probe = workdir / "loop-probe.json"
@@ -73,15 +80,16 @@ class Process:
             f'rate_limit = false\n[storage]\ndata_dir = "{workdir / "data"}"\n[logging]\nlevel = "WARNING"\n'
             + extra_toml
         )
+        self.pythonpath = pythonpath
         self.args = [sys.executable, str(ROOT / "bench" / "echo_bot.py")] if echo else [
-            sys.executable, "-m", "bot", "--config", str(config)]  # fmt: skip
+            *(launcher or [sys.executable, "-m", "bot"]), "--config", str(config)]  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> float:
         """Seconds from process start to its first getUpdates."""
         polls = len(self.server.calls("getUpdates"))
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": self.server.token, "BOT_API_BASE_URL": self.server.base_url,
-               "PYTHONPATH": str(ROOT), "CHECKIN_BOT_LOOP_PROBE": str(self.probe)}  # fmt: skip
+               "PYTHONPATH": self.pythonpath, "CHECKIN_BOT_LOOP_PROBE": str(self.probe)}  # fmt: skip
         started = time.monotonic()
         self.proc = subprocess.Popen(self.args, cwd=self.workdir, env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
         while len(self.server.calls("getUpdates")) <= polls:
@@ -123,15 +131,26 @@ async def person(user: FakeUser, echo: bool, deadline: float, latencies: list[fl
     return trips
 
 
-async def throughput(echo: bool, people: int, seconds: float) -> dict[str, float]:
+async def throughput(
+    echo: bool,
+    people: int,
+    seconds: float,
+    launcher: list[str] | None = None,
+    pythonpath: str = str(ROOT),
+    reply_delay: float = 0.0,
+) -> dict[str, float]:
+    """Round trips/s, p50/p99 and the longest loop stall; `launcher`/`pythonpath` run a variant of
+    ours; `reply_delay` seconds before the server answers each sendMessage stand in for network latency."""
     with tempfile.TemporaryDirectory() as workdir, FakeTelegramServer() as server:
-        process = Process(server, Path(workdir), echo=echo)
+        process = Process(server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath)
         await process.start()
         try:
             users = [server.user(10_000 + n, f"P{n}") for n in range(people)]
             for user in users:
                 user.poll_interval = POLL
             await asyncio.sleep(1.0)  # let start-up work finish before the probe window
+            if reply_delay:
+                server.inject_fault("sendMessage", delay=reply_delay, times=None)
             process.reset_probe()
             latencies: list[float] = []
             started = time.monotonic()

@@ -63,6 +63,11 @@ RATE_LIMIT_RETRIES = 3
 # Telegram allows about 30 messages a second per bot. Space messages evenly just under it
 # (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
 MESSAGES_PER_SECOND = 29.5
+# Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
+# 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
+# 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
+CONNECTION_POOL_SIZE = 16
+GET_UPDATES_POOL_SIZE = 1  # one long poll at a time
 
 
 NETWORK_RETRIES = 3
@@ -195,8 +200,12 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:
+        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    else:
+        builder = builder.get_updates_connection_pool_size(GET_UPDATES_POOL_SIZE)
     app: App = builder.build()
     scheduler = NudgeScheduler(
         svc,
