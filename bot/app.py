@@ -30,7 +30,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.schedule import WeeklySlot
-from bot.handlers import access, basic, data, practice, recap
+from bot.handlers import access, basic, data, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, services
 from bot.handlers.settings import language, reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
@@ -53,6 +53,7 @@ MENU_COMMANDS = {  # the command menu, in this order: command → its descriptio
     "language": "command.language",
     "remind": "command.remind",
     "privacy": "command.privacy",
+    "support": "command.support",
     "export": "command.export",
     "delete": "command.delete",
     "cancel": "command.cancel",
@@ -263,6 +264,7 @@ def register_handlers(app: App) -> None:
         **{name: practice.start_command(FLOWS[name]) for name in COMMAND_FLOWS},
         "help": basic.help_command,
         "privacy": basic.privacy,
+        "support": support.support_command,
         "export": data.export,
         "delete": data.delete,
         "invite": access.invite_command,

@@ -13,9 +13,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.texts import CATALOGS
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable name, not a secret
 CONFIG_ENV = "CHECKIN_BOT_CONFIG"
@@ -87,6 +91,9 @@ class Config:
     webhook_port: int = 8080
     webhook_secret: Secret | None = None  # None: generated once and kept in the data directory
     health_port: int = 8081
+    # [support]: help lines by language and by ISO country code (see bot.services.support)
+    support_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    support_countries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _expect_str(key: str, value: Any) -> str:
@@ -213,6 +220,65 @@ def _expect_secret_token(key: str, value: Any) -> Secret:
     return Secret(value)
 
 
+SUPPORT_LINES_MAX = 10
+SUPPORT_LINE_CHARS = 300
+SUPPORT_BY_COUNTRY = "by_country"
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166 two-letter country codes, from the tzdata package's iso3166.tab."""
+    table = files("tzdata").joinpath("zoneinfo/iso3166.tab").read_text(encoding="utf-8")
+    return frozenset(line.split("\t", 1)[0] for line in table.splitlines() if not line.startswith("#"))
+
+
+def _expect_lines(key: str, value: Any) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or len(value) > SUPPORT_LINES_MAX
+        or not all(isinstance(v, str) and v.strip() and len(v.strip()) <= SUPPORT_LINE_CHARS for v in value)
+    ):
+        raise ConfigError(
+            f"config key '{key}' must be a list of at most {SUPPORT_LINES_MAX} non-empty lines of text "
+            f'(each at most {SUPPORT_LINE_CHARS} characters), like ["Samaritans: 116 123"]'
+        )
+    return tuple(v.strip() for v in value)
+
+
+def _expect_table(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"config key '{key}' must be a [{key}] table")
+    return value
+
+
+def _expect_support(key: str, value: Any) -> dict[str, Mapping[str, tuple[str, ...]]]:
+    """[support.<language>] lines = [...] and [support.by_country] <ISO code> = [...]."""
+    known = [*CATALOGS, SUPPORT_BY_COUNTRY]
+    languages: dict[str, tuple[str, ...]] = {}
+    countries: dict[str, tuple[str, ...]] = {}
+    for name, body in _expect_table(key, value).items():
+        if name not in known:
+            raise ConfigError(f"unknown config key '{key}.{name}' (known: {', '.join(known)})")
+        table = _expect_table(f"{key}.{name}", body)
+        if name == SUPPORT_BY_COUNTRY:
+            for code, lines in table.items():
+                if code.upper() not in country_codes():
+                    raise ConfigError(
+                        f"config key '{key}.{name}.{code}' must be a two-letter ISO country code "
+                        'like "US", "IL" or "GB" (the United Kingdom is "GB")'
+                    )
+                countries[code.upper()] = _expect_lines(f"{key}.{name}.{code}", lines)
+            continue
+        for field_name, lines in table.items():
+            if field_name != "lines":
+                raise ConfigError(f"unknown config key '{key}.{name}.{field_name}' (known: lines)")
+            languages[name] = _expect_lines(f"{key}.{name}.lines", lines)
+    return {"support_languages": languages, "support_countries": countries}
+
+
+# Sections validated as a whole (their keys are languages and countries, not fixed names).
+_WHOLE_SECTIONS: dict[str, Any] = {"support": _expect_support}
+
 # section -> key -> (Config field, validator)
 _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "telegram": {
@@ -283,8 +349,12 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check the file's shape against the schema and map it onto Config field names."""
     values: dict[str, Any] = {}
     for section, body in raw.items():
+        if section in _WHOLE_SECTIONS:
+            values.update(_WHOLE_SECTIONS[section](section, body))
+            continue
         if section not in _SCHEMA:
-            raise ConfigError(f"unknown config section '{section}' (known: {', '.join(_SCHEMA)})")
+            known = [*_SCHEMA, *_WHOLE_SECTIONS]
+            raise ConfigError(f"unknown config section '{section}' (known: {', '.join(known)})")
         if not isinstance(body, dict):
             raise ConfigError(f"config key '{section}' must be a [{section}] table")
         for key, value in body.items():
