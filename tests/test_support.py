@@ -146,7 +146,7 @@ BAD_SUPPORT = [
     ("[support.he]\nlines = ['ok', '  ']\n", "'support.he.lines' must be a list"),
     ("[support.he]\nlines = [1201]\n", "'support.he.lines' must be a list"),
     ("[support.en]\nlines = ['" + "x" * 301 + "']\n", "'support.en.lines' must be a list"),
-    ("[support.by_country]\nUK = ['Samaritans: 116 123']\n", "'support.by_country.UK' must be a two-letter ISO"),
+    ("[support.by_country]\nUK = ['116 123']\n", "'support.by_country.UK' must be a two-letter ISO"),
     ("[support.by_country]\nUS = '988'\n", "'support.by_country.US' must be a list"),
 ]
 
