@@ -40,7 +40,8 @@ _HE_AFRAID = "{מפחדת|מפחד|פוחדת|פוחד}"
 PHRASES: Final[Mapping[str, Mapping[Concern, tuple[str, ...]]]] = {
     "en": {
         "self_harm": (
-            "{want|wanna|wanted|wanting} to die",
+            "{want|wanted|wanting} to {just |}die",
+            "wanna {just |}die",
             "wish i could die",
             "wish i {was|were} dead",
             "{better off|rather be} dead",
@@ -91,7 +92,7 @@ PHRASES: Final[Mapping[str, Mapping[Concern, tuple[str, ...]]]] = {
     },
     "he": {
         "self_harm": (
-            "{רוצה|רציתי|בא לי|מתחשק לי|התחשק לי|הייתי רוצה} למות",
+            "{רוצה|רציתי|בא לי|מתחשק לי|התחשק לי|הייתי רוצה} {פשוט |ממש |כבר |}למות",
             "{רוצה|רציתי|בא לי|חושב|חושבת|חשבתי|ניסיתי|מתכנן|מתכננת|שוקל|שוקלת} להתאבד",
             "מחשבות {אובדניות|על התאבדות}",
             "לשים {קץ|סוף} {לחיי|לחיים שלי}",
@@ -143,7 +144,10 @@ HARMLESS_IDIOMS: Final[Mapping[str, tuple[str, ...]]] = {
         "could kill myself for",
         "{hit|hits} me up",
     ),
-    "he": ("למות {מ|מרוב }{צחוק|בושה|קנאה|רעב|התרגשות|שעמום|חום|עייפות|פדיחה|מבוכה}",),
+    "he": (
+        "למות {מ|מרוב }{צחוק|בושה|קנאה|רעב|התרגשות|שעמום|חום|עייפות|פדיחה|מבוכה}",
+        "לחיות {יותר |עוד |}עם",
+    ),
 }
 
 #: A phrase right after one of these words is negated and does not count.
@@ -157,8 +161,9 @@ NEGATIONS: Final = frozenset(
 
 # Apostrophes phones and keyboards type for "'" that `phrase_fold` does not already unify.
 _APOSTROPHES: Final = str.maketrans(dict.fromkeys("‘ʼ`´′", "'"))
-# Punctuation that ends a clause: a phrase never spans it, and "$" phrases end at it.
-_CLAUSE_END: Final = re.compile(r"[.!?;:,…\n\r\u05c3]+")
+# Punctuation that ends a clause: a phrase never spans it, and "$" phrases end at it. An
+# ellipsis is a pause, not an end ("I want... to die").
+_CLAUSE_END: Final = re.compile(r"(?<!\.)\.(?!\.)|[!?;:,\n\r\u05c3]+")
 _DOUBLED: Final = re.compile(r"([יו])\1+")
 _TEMPLATE_PART: Final = re.compile(r"\{([^{}]*)\}")
 _HEBREW_PREFIX: Final = "(?:[ושכהבלמ]{1,3})?"
