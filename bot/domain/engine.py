@@ -78,19 +78,19 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(_letters_only(text)))
 
 
-def _phrase_fold(text: str) -> str:
-    """Fold an answer for comparing with `SHORT_ANSWERS`: case, points, final letters,
-    punctuation and spacing ("לא-יודעת!" = "לא יודעת")."""
+def phrase_fold(text: str) -> str:
+    """Fold typed text for comparing with phrase lists (`SHORT_ANSWERS`, `bot.domain.care`): case,
+    points, final letters, punctuation and spacing ("לא-יודעת!" = "לא יודעת")."""
     folded = _letters_only(text).casefold().translate(_FINAL_LETTERS)
     return " ".join(_NOT_IN_PHRASE.sub(" ", folded).split())
 
 
-_KNOWN_SHORT = frozenset(_phrase_fold(phrase) for phrases in SHORT_ANSWERS.values() for phrase in phrases)
+_KNOWN_SHORT = frozenset(phrase_fold(phrase) for phrases in SHORT_ANSWERS.values() for phrase in phrases)
 
 
 def needs_more(text: str) -> bool:
     """A yes/no or a few-word answer, in any language, which deserves one gentle follow-up."""
-    return word_count(text) < SHORT_ANSWER_WORDS or _phrase_fold(text) in _KNOWN_SHORT
+    return word_count(text) < SHORT_ANSWER_WORDS or phrase_fold(text) in _KNOWN_SHORT
 
 
 @dataclass(slots=True)
