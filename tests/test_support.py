@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from bot.localapi.user import FakeUser
 from bot.services.support import country_of, support_lines
 from bot.storage.memory import InMemoryRepository
 from bot.texts import plain
-from tests.conftest import Clock, Harness, send
+from tests.conftest import Clock, Harness, press, send
 from tests.test_config import TOKEN, run_bot, write
 
 EMERGENCY_EN = "your local emergency number"
@@ -169,3 +172,45 @@ def test_bad_support_config_stops_the_bot_with_one_line(tmp_path: Path, content:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
+
+
+async def test_words_pointing_to_danger_get_one_gentle_note_a_day_and_the_exercise_goes_on(
+    harness: Harness, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = harness.user(3001, "Dana")
+    await harness.repo.save_profile(
+        Profile(
+            user_id=user.id, timezone="America/New_York", morning=time(7), evening=time(21), onboarded=True
+        )
+    )
+    await send(harness, user, "/boundary")
+    await press(harness, user, "Work")
+    sentence = "I want to die, I can't go on like this"
+    await send(harness, user, sentence)
+    texts = [m.content for m in user.all_messages()]
+    notes = [text for text in texts if "you don't have to carry it alone" in text]
+    assert len(notes) == 1 and "988" in notes[0]
+    assert "When, or in which situations?" in texts[-1]  # the exercise goes on: the next question follows
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"]["need"] == sentence  # saved as written, nothing else
+    await send(harness, user, "I want to die")
+    assert sum("carry it alone" in m.content for m in user.all_messages()) == 1  # once a day
+    clock.now += timedelta(days=1)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "I want to die")
+    assert sum("carry it alone" in m.content for m in user.all_messages()) == 2  # the next day, again
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]  # libraries are held at INFO
+    assert not any("die" in message or "danger" in message or "care" in message for message in ours)
+    exported = json.dumps(await harness.repo.export_user(user.id))
+    assert "care" not in exported and "danger" not in exported  # nothing stored about the match
+
+
+async def test_ordinary_writing_gets_no_note(harness: Harness) -> None:
+    user = harness.user(3002, "Dana")
+    await harness.repo.save_profile(
+        Profile(user_id=user.id, timezone="Europe/London", morning=time(7), evening=time(21), onboarded=True)
+    )
+    await send(harness, user, "/pages")
+    await send(harness, user, "I'm dying to see the concert, this deadline is killing me")
+    assert not any("carry it alone" in m.content for m in user.all_messages())

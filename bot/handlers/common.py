@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import (
@@ -68,6 +68,9 @@ class UserData:
     quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
     tell_reminders_on: bool = False  # they unblocked the bot; their next /start says nudges come again
     voice: Voice | None = None  # language and gender from the profile, refreshed before every update
+    care_noted: date | None = (
+        None  # the local day the gentle note about help was last added (kept nowhere else)
+    )
 
 
 Context = CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]

@@ -13,13 +13,13 @@ from typing import Any, Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
 
 from bot import callbacks
-from bot.domain import engine
+from bot.domain import care, engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
 from bot.domain.flows import FLOWS, PAGES, Flow, Kind, Option, Step
 from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
-from bot.services import boundaries, exercises
+from bot.services import boundaries, exercises, support
 from bot.texts import plain, t, template, voice_of
 
 logger = logging.getLogger(__name__)
@@ -139,12 +139,15 @@ async def after(
     *,
     question: MaybeInaccessibleMessage | None = None,
     chosen: str = "",
+    typed: str | None = None,
 ) -> None:
     """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved."""
     if isinstance(outcome, Invalid):
         await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
     await drafts.save(context, uid, draft)
+    if typed is not None:
+        await care_note(context, uid, language, typed)
     if question is not None and isinstance(outcome, Moved):
         await mark_chosen(question, chosen)
     if isinstance(outcome, FollowUp):
@@ -153,6 +156,22 @@ async def after(
         await finish(context, uid, language, flow, draft)
     else:
         await ask(context, uid, language, flow, draft)
+
+
+async def care_note(context: Context, uid: int, language: str, text: str) -> None:
+    """If what the person just wrote points to danger, add one calm note with help lines, at most once a
+    local day. Nothing is blocked, stored or logged about it; the exercise goes on as usual."""
+    if not care.points_to_danger(text):
+        return
+    svc = services(context)
+    profile = await svc.repo.get_profile(uid)
+    data = context.application.user_data[uid]
+    today = exercises.today(svc, profile)
+    if not care.note_due(data.care_noted, today):
+        return
+    data.care_noted = today
+    lines = support.support_lines(svc.config, language, profile.timezone if profile else None)
+    await say(context, uid, language, "care.note", lines=support.as_list(lines))
 
 
 async def hint(context: Context, uid: int, language: str, key: str, flow: Flow, draft: Draft) -> None:
