@@ -214,3 +214,24 @@ async def test_ordinary_writing_gets_no_note(harness: Harness) -> None:
     await send(harness, user, "/pages")
     await send(harness, user, "I'm dying to see the concert, this deadline is killing me")
     assert not any("carry it alone" in m.content for m in user.all_messages())
+
+
+async def test_a_hebrew_speaker_gets_the_note_in_hebrew_with_israeli_lines(harness: Harness) -> None:
+    user = harness.user(3003, "Noa", language_code="he")
+    await harness.repo.save_profile(
+        Profile(
+            user_id=user.id,
+            timezone="Asia/Jerusalem",
+            morning=time(7),
+            evening=time(21),
+            onboarded=True,
+            language="he",
+            gender="feminine",
+        )
+    )
+    await send(harness, user, "/pages")
+    await send(harness, user, "הבוקר הזה קשה. אני רוצה למות.")
+    notes = [m.content for m in user.all_messages() if "לשאת את זה לבד" in m.content]
+    assert len(notes) == 1 and "1201" in notes[0]
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["writing"]["parts"] == ["הבוקר הזה קשה. אני רוצה למות."]
