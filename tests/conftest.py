@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from telegram import Update
 
 from bot.app import _post_init, _post_shutdown, build_application
@@ -130,3 +132,10 @@ async def harness(clock: Clock) -> AsyncIterator[Harness]:
 @pytest.fixture
 def disk_repo_factory(tmp_path: Path) -> Callable[[], TinyDBRepository]:
     return lambda: TinyDBRepository(tmp_path / "data")
+
+
+# In CI, property tests run the same examples every time (a failure is reproducible, never luck);
+# locally they keep exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -4,6 +4,7 @@ right secret token gets them in; /healthz says whether the bot can do its work."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import stat
@@ -24,10 +25,13 @@ pytestmark = pytest.mark.e2e
 HELP = "What I can do"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: each socket stays bound until all are chosen, so none is handed out twice."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def listening(port: int) -> bool:
@@ -49,7 +53,7 @@ class WebhookBot(BotProcess):
     """The bot in webhook mode on two free ports of 127.0.0.1 (updates, /healthz)."""
 
     def __init__(self, server: FakeTelegramServer, workdir: Path, *, secret: str | None = None) -> None:
-        self.port, self.health_port = free_port(), free_port()
+        self.port, self.health_port = free_ports(2)
         secret_line = f'secret_token = "{secret}"' if secret else ""
         super().__init__(
             server,
