@@ -29,9 +29,10 @@ from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
+from bot.domain.partners import INVITE_PREFIX
 from bot.domain.schedule import WeeklySlot
-from bot.handlers import access, basic, data, practice, recap, support
-from bot.handlers.common import CONTEXT_TYPES, App, Context, services
+from bot.handlers import access, basic, data, partner, practice, recap, support
+from bot.handlers.common import CONTEXT_TYPES, App, Context, Hooks, services
 from bot.handlers.settings import language, reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
 from bot.services import Services
@@ -52,6 +53,7 @@ MENU_COMMANDS = {  # the command menu, in this order: command → its descriptio
     "settings": "command.settings",
     "language": "command.language",
     "remind": "command.remind",
+    "partner": "command.partner",
     "privacy": "command.privacy",
     "support": "command.support",
     "export": "command.export",
@@ -162,6 +164,7 @@ async def _post_init(app: App) -> None:
         if code != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(code), language_code=code)
     await practice.restore(app)
+    await partner.restore(app)
     app.bot_data.loop_probe = start_loop_probe()
     scheduler = app.bot_data.nudges
     scheduler.load_in_background(app.bot_data.services.repo.iter_profiles())
@@ -222,6 +225,12 @@ def build_application(
     app.bot_data.locks = processor.locks  # jobs and updates share one lock per person
     app.bot_data.nudges = scheduler
     app.bot_data.services = svc
+    app.bot_data.hooks = Hooks(
+        finished=partner.after_finish,
+        interest_rows=partner.interest_rows,
+        interest_offers=partner.remember_interest_offers,
+        deleting=partner.forget,
+    )
     register_handlers(app)
     return app
 
@@ -268,12 +277,15 @@ def register_handlers(app: App) -> None:
         "export": data.export,
         "delete": data.delete,
         "invite": access.invite_command,
+        "partner": partner.partner_command,
         "language": language.language_command,
     }
     app.add_handler(MessageHandler(basic.FOR_ANOTHER_BOT, basic.ignore), group=ELSEWHERE_GROUP)
     app.add_handler(TypeHandler(Update, access.gate), group=ACCESS_GROUP)
     app.add_handler(TypeHandler(Update, language.load_voice), group=VOICE_GROUP)
     app.add_handler(TypeHandler(Update, basic.damage_notice), group=DAMAGE_NOTICE_GROUP)
+    invite_link = filters.Regex(rf"^/start(@\w+)?\s+{INVITE_PREFIX}")  # t.me/<bot>?start=p-<code>
+    app.add_handler(CommandHandler("start", partner.start_with_invite, filters=private & invite_link))
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     buttons: list[tuple[callbacks.Button, Any]] = [
@@ -295,6 +307,14 @@ def register_handlers(app: App) -> None:
         (callbacks.START, practice.on_start_button),
         (callbacks.SUMMARY, recap.on_summary_button),
         (callbacks.ENTRY, recap.on_entry_button),
+        (callbacks.PARTNER_INVITE, partner.on_invite_button),
+        (callbacks.PARTNER_JOIN, partner.on_join_button),
+        (callbacks.PARTNER_UNLINK, partner.on_unlink_button),
+        (callbacks.PARTNER_HOURS, partner.on_hours_button),
+        (callbacks.PARTNER_REPLY, partner.on_reply_button),
+        (callbacks.SHARE_BOUNDARY, partner.on_boundary_button),
+        (callbacks.SHARE_FEELING, partner.on_feeling_button),
+        (callbacks.SHARE_INTEREST, partner.on_interest_button),
     ]
     for button, callback in buttons:
         app.add_handler(CallbackQueryHandler(callback, pattern=button.pattern))
@@ -302,6 +322,9 @@ def register_handlers(app: App) -> None:
     app.add_handler(ChatMemberHandler(reminders.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(private & filters.COMMAND, basic.unknown_command))
     message = private & filters.UpdateType.MESSAGE
+    app.add_handler(
+        MessageHandler(message & partner.NoteOpen(app.user_data) & filters.TEXT, partner.on_note_text)
+    )
     app.add_handler(MessageHandler(message & settings_question & filters.TEXT, setup.on_text))
     app.add_handler(MessageHandler(message & in_flow & filters.TEXT, _text))
     app.add_handler(MessageHandler(message & in_flow & ~filters.LOCATION, _non_text))

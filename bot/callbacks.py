@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 _HEX8 = r"[0-9a-f]{8}"
+_HEX16 = r"[0-9a-f]{16}"
 _HEX32 = r"[0-9a-f]{32}"
 MAX_DATA_BYTES: Final = 64
 
@@ -69,10 +70,21 @@ REMIND = Button(
     "rm",
     (r"menu|days|pause|resume|times|t:(?:morning|evening|weekly):(?:on|off)|d:[0-6]:(?:on|off)|p:[0137]",),
 )
+# Couple mode (checked against the stored invite, the presser's own link and shares, and the open offer).
+PARTNER_INVITE = Button("pi", ("new",))
+PARTNER_JOIN = Button("pj", ("yes|no", "[A-Za-z0-9_-]{16}"))  # accept or decline, invite code
+PARTNER_UNLINK = Button("pu", ("ask|tell|quiet|keep", _HEX16))
+PARTNER_HOURS = Button("ph", ("on|off", _HEX16))  # shares at any hour: on / off
+PARTNER_REPLY = Button("pr", (_HEX32, "thanks|talk|cheer"))  # the receiver's answer to a share
+SHARE_BOUNDARY = Button("sb", (_HEX32, "now|sleep|private"))
+SHARE_FEELING = Button("sf", (_HEX32, "all|feeling|note|send|no"))
+SHARE_INTEREST = Button("si", (_HEX8,))
 # Deletion (checked against the pending confirmation that /delete created).
 DELETE = Button("delete", ("yes|no", "[0-9A-Za-z_-]{8,24}"))
 
 ALL: Final = (
     ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, INTEREST_ADD, INTEREST_REMOVE,
     TIME, EDIT, CONFIRM, SETTINGS_DONE, SETTINGS_OPEN, LANGUAGE, GENDER, REMIND, DELETE,
+    PARTNER_INVITE, PARTNER_JOIN, PARTNER_UNLINK, PARTNER_HOURS, PARTNER_REPLY,
+    SHARE_BOUNDARY, SHARE_FEELING, SHARE_INTEREST,
 )  # fmt: skip

@@ -91,6 +91,11 @@ class Config:
     webhook_port: int = 8080
     webhook_secret: Secret | None = None  # None: generated once and kept in the data directory
     health_port: int = 8081
+    # [partners]: couple mode
+    partner_invite_days: int = 7
+    partner_daily_limit: int = 10
+    partner_admits: bool = True  # in invite mode, an accepted partner link lets the partner in
+    partner_night_start: time = time(22, 0)  # shares wait from then until the receiver's morning
     # [support]: help lines by language and by ISO country code (see bot.services.support)
     support_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     support_countries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -315,6 +320,12 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "mode": ("access_mode", _expect_mode),
         "user_ids": ("allowed_ids", _expect_ids),
         "invite_days": ("invite_days", _expect_count),
+    },
+    "partners": {
+        "invite_days": ("partner_invite_days", _expect_count),
+        "daily_limit": ("partner_daily_limit", _expect_count),
+        "admit_in_invite_mode": ("partner_admits", _expect_bool),
+        "night_start": ("partner_night_start", _expect_time),
     },
     "nudges": {
         "catch_up_hours": ("catch_up_hours", _expect_hours),

@@ -195,7 +195,7 @@ class Demo:
         self.clock = DemoClock()
         self.request = RecordingRequest(token=DEFAULT_TOKEN)
         repo = open_storage(config, None)
-        self.svc = Services(config=config, repo=repo, clock=self.clock)
+        self.svc = Services(config=config, repo=repo, clock=self.clock, couples=repo.couple_store())
         self.app: App = build_application(self.svc, request=self.request, get_updates_request=self.request)
         self.user = FakeUser(self.request.api, DEMO_USER_ID, "Demo", language_code=language)
         self.terminal = Terminal(self.user, config.data_dir, out)

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(str(exc))
     configure_logging(config)
-    app = build_application(Services(config=config, repo=repo))
+    app = build_application(Services(config=config, repo=repo, couples=repo.couple_store()))
     if secret is None:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
         return 0

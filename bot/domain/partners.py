@@ -64,6 +64,9 @@ class ShareKind(StrEnum):
 
 class ShareState(StrEnum):
     QUEUED = "queued"  # waiting for its delivery time (the receiver's morning)
+    # Handed to Telegram, answer not yet recorded. Found so at start, it counts as delivered:
+    # a share is never sent twice (at most once), and the request had already left.
+    SENDING = "sending"
     DELIVERED = "delivered"
     ACKNOWLEDGED = "acknowledged"  # the receiver answered with a button
     FAILED = "failed"  # could not be delivered (the partner blocked the bot or unlinked)
@@ -192,10 +195,12 @@ class Share:
     deliver_at: datetime
     state: ShareState = ShareState.QUEUED
     response: str | None = None  # the code of the receiver's answer button
-    message_id: int | None = None  # the delivered Telegram message, for deleteMessage
+    message_id: int | None = None  # the delivered Telegram message (the last, if it took several)
+    delivered_at: datetime | None = None
+    message_ids: tuple[int, ...] = ()  # every message it took (a long boundary is split), for deleteMessage
 
     def __post_init__(self) -> None:
-        _aware(self.created_at, self.deliver_at)
+        _aware(self.created_at, self.deliver_at, self.delivered_at)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -210,6 +215,8 @@ class Share:
             "state": self.state.value,
             "response": self.response,
             "message_id": self.message_id,
+            "delivered_at": _iso(self.delivered_at),
+            "message_ids": list(self.message_ids),
         }
 
     @classmethod
@@ -226,6 +233,8 @@ class Share:
             state=ShareState(raw.get("state", ShareState.QUEUED)),
             response=raw.get("response"),
             message_id=_optional_int(raw.get("message_id")),
+            delivered_at=_instant(raw.get("delivered_at")),
+            message_ids=tuple(int(m) for m in raw.get("message_ids") or ()),
         )
 
 
@@ -347,9 +356,7 @@ def delivery_time(
     now = now_utc.astimezone(UTC)
     if immediate or not _in_night(now.astimezone(zone).time(), night_start, receiver_morning):
         return now
-    today = local_day(now, zone)
-    mornings = (wall_clock(today + timedelta(days=offset), receiver_morning, zone) for offset in range(3))
-    return next(instant for instant in mornings if instant > now)
+    return next_morning(now, receiver_zone, receiver_morning)
 
 
 def feeling_payload(
@@ -402,3 +409,97 @@ def can_see(viewer_id: int, share: Share) -> bool:
 def visible_to(viewer_id: int, shares: Iterable[Share]) -> list[Share]:
     """The shares `viewer_id` may see, in the given order."""
     return [share for share in shares if can_see(viewer_id, share)]
+
+
+# --- answers, later asks, deletion, counts ----------------------------------------------
+
+# The buttons a receiver may answer a share with, by kind (codes; labels come at display).
+RESPONSES: dict[ShareKind, tuple[str, ...]] = {
+    ShareKind.BOUNDARY: ("thanks", "talk"),
+    ShareKind.FEELING: ("thanks",),
+    ShareKind.INTEREST: ("cheer",),
+}
+DELETE_WINDOW = timedelta(hours=48)  # Telegram lets a bot delete its messages for this long
+
+
+def respond(share: Share, presser: int, response: str) -> Share | None:
+    """The share answered by its receiver with `response`, or None if this press may not answer it.
+
+    Only the receiver, only once it reached them, only once, and only with a code its kind
+    offers: a second press, another person's press or forged data changes nothing.
+    """
+    if presser != share.receiver or share.state is not ShareState.DELIVERED:
+        return None
+    if response not in RESPONSES[share.kind]:
+        return None
+    return replace(share, state=ShareState.ACKNOWLEDGED, response=response)
+
+
+def deletable(share: Share, now: datetime) -> bool:
+    """Whether the delivered Telegram message can still be deleted from the receiver's chat."""
+    return (
+        share.message_id is not None
+        and share.delivered_at is not None
+        and now - share.delivered_at < DELETE_WINDOW
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShareAsk:
+    """ "Sleep on it": ask the author again, at `ask_at`, whether to share a boundary."""
+
+    ask_id: str
+    author: int
+    boundary_id: str
+    ask_at: datetime
+
+    def __post_init__(self) -> None:
+        _aware(self.ask_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ask_id": self.ask_id,
+            "author": self.author,
+            "boundary_id": self.boundary_id,
+            "ask_at": self.ask_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ShareAsk:
+        return cls(
+            ask_id=str(raw["ask_id"]),
+            author=int(raw["author"]),
+            boundary_id=str(raw["boundary_id"]),
+            ask_at=datetime.fromisoformat(raw["ask_at"]),
+        )
+
+
+def next_morning(now_utc: datetime, zone: str, morning: time) -> datetime:
+    """The next time the person's morning comes round (for "ask me again tomorrow morning")."""
+    tz = zone_of(zone)
+    today = local_day(now_utc, tz)
+    mornings = (wall_clock(today + timedelta(days=offset), morning, tz) for offset in range(3))
+    return next(instant for instant in mornings if instant > now_utc)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCounts:
+    """How much a person shared and received in a period: numbers only, never anyone's content."""
+
+    shared: int = 0
+    acknowledged: int = 0  # of what they shared, answered by the partner
+    received: int = 0
+
+
+def week_counts(shares: Iterable[Share], viewer: int, start: datetime, end: datetime) -> WeekCounts:
+    """Counts for `viewer` over shares created in [start, end): their own activity only."""
+    shared = acknowledged = received = 0
+    for share in shares:
+        if not start <= share.created_at < end:
+            continue
+        if share.sender == viewer:
+            shared += 1
+            acknowledged += share.state is ShareState.ACKNOWLEDGED
+        elif share.receiver == viewer and share.state in _RECEIVED:
+            received += 1
+    return WeekCounts(shared, acknowledged, received)

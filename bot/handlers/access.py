@@ -11,8 +11,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot import callbacks
 from bot.domain.models import Profile
+from bot.domain.partners import INVITE_PREFIX
 from bot.handlers.common import Context, lang, reply, services, user_id
+from bot.services import Services, partners
 from bot.texts import t
 
 INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and fits a /start payload
@@ -33,6 +36,8 @@ async def gate(update: Update, context: Context) -> None:
         return
     message = update.message
     words = message.text.split() if message and message.text else []
+    if await _admitted_partner(update, svc, user.id, words):
+        return  # accepting saves their profile and lets them in
     if (
         len(words) == 2
         and words[0].split("@")[0] == "/start"
@@ -46,6 +51,15 @@ async def gate(update: Update, context: Context) -> None:
     elif message is not None:
         await reply(update, context, "access.refused")
     raise ApplicationHandlerStop
+
+
+async def _admitted_partner(update: Update, svc: Services, uid: int, words: list[str]) -> bool:
+    """A partner's invite link (`/start p-<code>`) or the press that accepts it, while it is valid."""
+    if len(words) == 2 and words[0].split("@")[0] == "/start":
+        return await partners.admits(svc, words[1], uid)
+    query = update.callback_query
+    fields = callbacks.PARTNER_JOIN.parse(query.data) if query is not None else None
+    return fields is not None and await partners.admits(svc, INVITE_PREFIX + fields[1], uid)
 
 
 async def invite_command(update: Update, context: Context) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +46,35 @@ class FlowRuntime:
             job.schedule_removal()
 
 
+async def _no_offer(
+    context: Context, uid: int, language: str, flow: str, entry_id: str, answers: dict[str, Any]
+) -> None:
+    return None
+
+
+async def _no_rows(
+    context: Context, uid: int, language: str, names: list[str]
+) -> list[list[InlineKeyboardButton]]:
+    return []
+
+
+async def _nothing(context: Context, uid: int) -> None:
+    return None
+
+
+@dataclass
+class Hooks:
+    """Where one handler module calls into another; `bot.app` wires them (handler modules never import
+    each other). The defaults do nothing, as when there is no couple mode."""
+
+    finished: Callable[[Context, int, str, str, str, dict[str, Any]], Awaitable[None]] = _no_offer
+    interest_rows: Callable[[Context, int, str, list[str]], Awaitable[list[list[InlineKeyboardButton]]]] = (
+        _no_rows
+    )
+    interest_offers: Callable[[Context, int, int, list[str]], None] = lambda *_: None
+    deleting: Callable[[Context, int], Awaitable[None]] = _nothing  # /delete, before the person's data goes
+
+
 @dataclass
 class BotData:
     """Everything shared across handlers and jobs; `bot.app` sets the services and scheduler once."""
@@ -54,6 +84,7 @@ class BotData:
     locks: PersonLocks = field(default_factory=PersonLocks)
     flows: FlowRuntime = field(default_factory=FlowRuntime)
     allowed_users: set[int] = field(default_factory=set)  # let in (invite mode), cached
+    hooks: Hooks = field(default_factory=Hooks)
     loop_probe: Any = None
 
 
@@ -68,6 +99,11 @@ class UserData:
     quiet_until: datetime | None = None  # after a hint for unexpected text, hints pause until then
     tell_reminders_on: bool = False  # they unblocked the bot; their next /start says nudges come again
     voice: Voice | None = None  # language and gender from the profile, refreshed before every update
+    offers: dict[str, int] = field(
+        default_factory=dict
+    )  # open share offers: what → the message carrying them
+    partner_note: str | None = None  # the check-in whose sentence for the partner is being typed
+    partner_notes: dict[str, str] = field(default_factory=dict)  # typed sentences awaiting Send, by check-in
     care_noted: date | None = (
         None  # the local day the gentle note about help was last added (kept nowhere else)
     )

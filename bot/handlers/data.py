@@ -31,7 +31,15 @@ async def export(update: Update, context: Context) -> None:
     svc = services(context)
     language = lang(update, context)
     data = await svc.repo.export_user(user_id(update))
-    if data.get("profile") is None and not data.get("entries") and not data.get("draft"):
+    couple = await svc.couples.export(user_id(update))
+    if couple["links"]:
+        data["partner"] = couple  # links, what the person sent and what reached them
+    if (
+        data.get("profile") is None
+        and not data.get("entries")
+        and not data.get("draft")
+        and "partner" not in data
+    ):
         await reply(update, context, "export_empty")
         return
     stamp = svc.clock().date().isoformat()
@@ -79,6 +87,7 @@ async def on_delete_button(update: Update, context: Context) -> None:
         await reply(update, context, "delete_cancelled")
         return
     uid = user_id(update)
+    await context.bot_data.hooks.deleting(context, uid)
     await services(context).repo.delete_user(uid)
     context.bot_data.flows.forget(uid)
     context.bot_data.flows.recent_pages.pop(uid, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -13,12 +13,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import callbacks
 from bot.charts import ChartLabels, render_week
 from bot.domain.journal import OPTION_LABELS, boundary_statements, headline, kind_label, shown_fields
-from bot.domain.models import Entry, EntryKind
+from bot.domain.models import Entry, EntryKind, Profile
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
 from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.handlers.common import Context, lang, pressed, services, user_id
 from bot.render import clip, split_lines
-from bot.services import Services
+from bot.services import Services, partners
 from bot.texts import plain, t, words_in
 
 logger = logging.getLogger(__name__)
@@ -145,8 +145,24 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
             logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
         else:
             await bot.send_photo(uid, png, caption=t(CAPTION[period], language))
-    for chunk in split_lines(recap_lines(summary, period, language)):
+    lines = recap_lines(summary, period, language)
+    lines[-2:-2] = await _partner_lines(svc, uid, language, start, end, profile)
+    for chunk in split_lines(lines):
         await bot.send_message(uid, chunk)
+
+
+async def _partner_lines(
+    svc: Services, uid: int, language: str, start: date, end: date, profile: Profile | None
+) -> list[str]:
+    """How much the person shared with their partner and received in the period: their own counts only."""
+    zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
+    since = datetime.combine(start, time(), zone)
+    until = datetime.combine(end + timedelta(days=1), time(), zone)
+    counts = await partners.week(svc, uid, since, until)
+    if not (counts.shared or counts.received):
+        return []
+    return [t("summary.partner", language, shared=counts.shared, acknowledged=counts.acknowledged,
+              received=counts.received)]  # fmt: skip
 
 
 async def summary_command(update: Update, context: Context) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.config import Config
 from bot.storage import Repository
+from bot.storage.couples import Couples, MemoryCouples
 
 
 def utc_now() -> datetime:
@@ -21,3 +22,4 @@ class Services:
     config: Config
     repo: Repository
     clock: Callable[[], datetime] = field(default=utc_now)
+    couples: Couples = field(default_factory=MemoryCouples)  # couple mode's links and shares

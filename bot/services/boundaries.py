@@ -22,6 +22,13 @@ async def with_status(svc: Services, uid: int) -> list[tuple[Entry, bool]]:
     return [(b, b.entry_id in shared) for b in boundaries[-LISTED:]]
 
 
+async def find(svc: Services, uid: int, boundary_id: str) -> Entry | None:
+    """One of the person's own boundaries, by id (ids from buttons are only names)."""
+    return next(
+        (b for b in await svc.repo.list_entries(uid, EntryKind.BOUNDARY) if b.entry_id == boundary_id), None
+    )
+
+
 async def shareable(svc: Services, uid: int, boundary_id: str) -> bool:
     """Whether `boundary_id` is one of the person's own boundaries not yet marked shared."""
     return any(b.entry_id == boundary_id and not is_shared for b, is_shared in await with_status(svc, uid))

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from bot.domain.models import Entry, Profile
 from bot.storage import files, user_tables
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
+from bot.storage.couples import FileCouples
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
 from bot.storage.indexes import DraftMarkers, ProfileIndex
@@ -76,6 +77,10 @@ class TinyDBRepository(Repository):
     def encrypt_existing(self) -> int:
         """Seal every plaintext file with the data key (`checkin-bot encrypt-data`); see `DataKeys`."""
         return self._keys.encrypt_existing()
+
+    def couple_store(self) -> FileCouples:
+        """Couple mode's records, under the same data directory and key."""
+        return FileCouples(self._data_dir, self._cipher)
 
     def user_dir(self, user_id: int) -> Path:
         """Where the user's files live (sharded so no directory grows past ~1000 names)."""

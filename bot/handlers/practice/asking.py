@@ -15,11 +15,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessib
 from bot import callbacks
 from bot.domain import care, engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
-from bot.domain.flows import FLOWS, PAGES, Flow, Kind, Option, Step
+from bot.domain.flows import ENCOURAGE, FLOWS, PAGES, Flow, Kind, Option, Step
 from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
-from bot.services import boundaries, exercises, support
+from bot.services import Services, boundaries, exercises, partners, support
 from bot.texts import plain, t, template, voice_of
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ def _first_line(text: str, limit: int = PREVIOUS_LINE) -> str:
 async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
     """Send the current question (opening its writing window if it has one). It is now the open question."""
     svc = services(context)
-    context.application.user_data[uid].editing = None  # the question asked last is the one answered
+    data = context.application.user_data[uid]
+    data.editing = data.partner_note = None  # the question asked last is the one answered
     assert draft.step is not None
     step = flow.step(draft.step)
     index = flow.index(step.key)
@@ -103,6 +104,8 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
         if previous is not None:
             line = _first_line(previous[1])
             hints.append(t("writing.previous", language, date=previous[0].isoformat(), line=line))
+    if flow is ENCOURAGE and index == 0:
+        hints += await _partner_interests(svc, uid, language)
     if step.optional:
         hints.append(t("flow.optional_hint", language))
     if draft.history and step.kind is not Kind.WRITING:
@@ -111,6 +114,17 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
     await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
     if step.kind is Kind.WRITING:
         await _open_writing(context, uid, language, flow, draft, step)
+
+
+async def _partner_interests(svc: Services, uid: int, language: str) -> list[str]:
+    """The weekly question names what the partner chose to say they make time for, if anything."""
+    names = await partners.partner_interests(svc, uid)
+    current = await partners.couple(svc, uid) if names else None
+    if current is None:
+        return []
+    return [
+        t("encourage.partner_interests", language, partner=current.partner_name, interests=", ".join(names))
+    ]
 
 
 async def _open_writing(
@@ -203,6 +217,8 @@ async def finish(context: Context, uid: int, language: str, flow: Flow, draft: D
         "name": closing.name,
     }
     await say(context, uid, language, flow.done, **values)
+    hooks = context.bot_data.hooks
+    await hooks.finished(context, uid, language, flow.name, exercises.entry_id(draft), draft.answers)
     await offer_follow_up(context, uid, language)
 
 

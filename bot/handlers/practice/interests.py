@@ -41,13 +41,16 @@ async def _show(context: Context, uid: int, language: str) -> None:
         ]
         for name in names
     ]
+    hooks = context.bot_data.hooks
+    rows += await hooks.interest_rows(context, uid, language, names)
     if names:
         text = t(
             "interests.header", language, items=Html("\n".join(f"• {html.escape(name)}" for name in names))
         )
     else:
         text = t("interests.none", language)
-    await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows))
+    message = await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows))
+    hooks.interest_offers(context, uid, message.message_id, names)
 
 
 async def on_add_button(update: Update, context: Context) -> None:
@@ -104,4 +107,5 @@ async def did_command(update: Update, context: Context) -> None:
         interest=interests.clean_name(name),
         week=week,
     )
+    await context.bot_data.hooks.finished(context, uid, language, DID.name, once, {"interest": name})
     await offer_follow_up(context, uid, language)
