@@ -336,8 +336,8 @@ def feeling_label(code: str, voice: str) -> str:
     return plain(f"family.{code}" if code in FAMILIES else f"feeling.{code}", voice)
 
 
-def _received_text(item: Share, sender_name: str, voice: str) -> tuple[str, InlineKeyboardMarkup]:
-    """What the receiver reads, in their own language, with the answer buttons for its kind."""
+def _received_text(item: Share, sender_name: str, voice: str) -> str:
+    """What the receiver reads, in their own language."""
     payload = item.payload
     values: dict[str, Any] = {"partner": sender_name}
     if item.kind is ShareKind.BOUNDARY:
@@ -358,6 +358,11 @@ def _received_text(item: Share, sender_name: str, voice: str) -> tuple[str, Inli
         )
         if payload.get("note"):
             text = t("received.with_note", voice, text=text, note=str(payload["note"]))
+    return text
+
+
+def _answer_buttons(item: Share, voice: str) -> InlineKeyboardMarkup:
+    """The receiver's answer buttons for the share's kind."""
     rows = [
         _button(
             plain(REPLY_LABEL[item.kind, code], voice),
@@ -365,7 +370,7 @@ def _received_text(item: Share, sender_name: str, voice: str) -> tuple[str, Inli
         )
         for code in RESPONSES[item.kind]
     ]
-    return text, InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(rows)
 
 
 async def deliver(context: Context, item: Share) -> bool | None:
@@ -378,7 +383,7 @@ async def deliver(context: Context, item: Share) -> bool | None:
     receiver = await couples.couple(svc, item.receiver)
     sender_name = receiver.partner_name if receiver else ""
     voice = await voice_for(svc, item.receiver)
-    text, markup = _received_text(item, sender_name, voice)
+    text, markup = _received_text(item, sender_name, voice), _answer_buttons(item, voice)
     chunks = split_html(text)
     sent: list[int] = []
     try:
@@ -714,7 +719,7 @@ async def on_note_text(update: Update, context: Context) -> None:
         share_id="preview", pairing_id="", sender=uid, receiver=uid, kind=ShareKind.FEELING,
         payload=payload, created_at=svc.clock(), deliver_at=svc.clock(),
     )  # fmt: skip
-    shown, _ = _received_text(preview, current.my_name, language)
+    shown = _received_text(preview, current.my_name, language)
     rows = [
         _button(plain("share.button_send", language), callbacks.SHARE_FEELING.data(entry_id, "send")),
         _button(plain("share.button_no", language), callbacks.SHARE_FEELING.data(entry_id, "no")),

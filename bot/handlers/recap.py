@@ -120,13 +120,13 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
     start, end = period_bounds(period, today)
     history = await svc.repo.list_entries(uid)
     summary = summarise(history, start, end, today)
+    with_partner = await _partner_lines(svc, uid, language, start, end, profile)
     if summary.empty:
         button = InlineKeyboardButton(
             t("summary.button_checkin", language), callback_data=callbacks.START.data("checkin")
         )
-        await bot.send_message(
-            uid, t("summary.empty", language), reply_markup=InlineKeyboardMarkup([[button]])
-        )
+        text = "\n\n".join([t("summary.empty", language), *with_partner])
+        await bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup([[button]]))
         return
     if summary.checkin_days:
         first, last = format_day(start, language), format_day(end, language)
@@ -146,7 +146,7 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
         else:
             await bot.send_photo(uid, png, caption=t(CAPTION[period], language))
     lines = recap_lines(summary, period, language)
-    lines[-2:-2] = await _partner_lines(svc, uid, language, start, end, profile)
+    lines[-2:-2] = with_partner
     for chunk in split_lines(lines):
         await bot.send_message(uid, chunk)
 

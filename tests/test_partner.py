@@ -1,0 +1,352 @@
+"""Couple mode in-process: linking, sharing one chosen item at a time, answers, night queueing,
+unlinking, refusals, double taps and deletion (issue 12, and issue 15's couple-mode part)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from bot.domain.models import Entry, Profile
+from bot.domain.partners import ShareState
+from bot.handlers.partner import ANSWERED, DELIVERY_JOB, INVITE_REFUSED, REPLY_LABEL, SHARE_REFUSED
+from bot.localapi.user import FakeUser
+from bot.storage.memory import InMemoryRepository
+from bot.texts import CATALOGS
+from tests.conftest import Clock, Harness, press, send
+from tests.test_flows import question, write_boundary
+
+A_ID, B_ID, C_ID = 1001, 2002, 3003
+
+
+async def onboard(h: Harness, user: FakeUser, zone: str = "Europe/Berlin", **fields: object) -> None:
+    await h.repo.save_profile(
+        Profile(
+            user_id=user.id, timezone=zone, morning=time(7, 0), evening=time(21, 0), onboarded=True, **fields
+        )  # type: ignore[arg-type]
+    )
+
+
+def newest(user: FakeUser) -> str:
+    return user.all_messages()[-1].content
+
+
+def texts(user: FakeUser) -> list[str]:
+    return [m.content for m in user.all_messages()]
+
+
+def answers(h: Harness) -> list[str | None]:
+    return [call.params.get("text") for call in h.request.calls("answerCallbackQuery")]
+
+
+async def invite_code(h: Harness, inviter: FakeUser) -> str:
+    await send(h, inviter, "/partner")
+    await press(h, inviter, "💌 Invite my partner")
+    found = re.findall(r"\?start=p-([A-Za-z0-9_-]+)", "\n".join(texts(inviter)))
+    assert found, texts(inviter)
+    return str(found[-1])
+
+
+async def linked(h: Harness, zone_b: str = "Europe/Berlin") -> tuple[FakeUser, FakeUser]:
+    """Dana (A) invites Noam (B), who accepts: both set up, both told."""
+    a, b = h.user(A_ID, "Dana"), h.user(B_ID, "Noam")
+    await onboard(h, a)
+    await onboard(h, b, zone_b)
+    code = await invite_code(h, a)
+    await send(h, b, f"/start p-{code}")
+    assert "Dana invites you to link" in newest(b)
+    await press(h, b, "Accept")
+    assert "You are now linked with Dana" in "\n".join(texts(b))
+    assert "Noam accepted your invite" in newest(a)
+    return a, b
+
+
+@pytest.fixture
+def morning(clock: Clock) -> Clock:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # 10:00 in Berlin: daytime for both
+    return clock
+
+
+# --- linking ---------------------------------------------------------------------------
+
+
+async def test_invite_accept_and_the_link_as_each_sees_it(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/partner")
+    shown = newest(a)
+    assert "You are linked with Noam" in shown and "never whether or when you write" in shown
+    await send(harness, b, "/partner")
+    assert "Dana" in newest(b)
+
+
+async def test_every_refusal_of_an_invite_is_kind_and_links_nothing(harness: Harness, morning: Clock) -> None:
+    a, b, c = harness.user(A_ID, "Dana"), harness.user(B_ID, "Noam"), harness.user(C_ID, "Tal")
+    for person in (a, b, c):
+        await onboard(harness, person)
+    code = await invite_code(harness, a)
+    await send(harness, a, f"/start p-{code}")  # opening one's own link
+    assert "your own invite link" in newest(a)
+    for junk in ("p-" + "x" * 16, "p-" + "A" * 62, "p-" + "ab", "p-<b>&amp;"):
+        await send(harness, b, f"/start {junk}")
+        assert "does not work" in newest(b), junk
+    await send(harness, b, f"/start p-{code}")
+    await press(harness, b, "Accept")
+    await send(harness, c, f"/start p-{code}")  # a third person with the used link
+    assert "already been used" in newest(c)
+    code_c = await invite_code(harness, c)
+    await send(harness, a, f"/start p-{code_c}")  # already linked
+    assert "already linked with a partner" in newest(a)
+    expiring = await invite_code(harness, c)
+    morning.now += timedelta(days=8)
+    d = harness.user(4004, "Ori")
+    await onboard(harness, d)
+    await send(harness, d, f"/start p-{expiring}")
+    assert "has expired" in newest(d)
+    assert (await harness.services.couples.current(d.id)) is None
+    assert (await harness.services.couples.current(c.id)) is None
+
+
+async def test_inviter_linked_meanwhile_and_invite_menu_used_once(harness: Harness, morning: Clock) -> None:
+    a, b, c = harness.user(A_ID, "Dana"), harness.user(B_ID, "Noam"), harness.user(C_ID, "Tal")
+    for person in (a, b, c):
+        await onboard(harness, person)
+    first = await invite_code(harness, a)
+    second = await invite_code(harness, a)
+    await send(harness, b, f"/start p-{first}")
+    await press(harness, b, "Accept")
+    await send(harness, c, f"/start p-{second}")
+    assert "linked with someone else" in newest(c)
+    await send(harness, a, "/partner")
+    sent_before = len(a.all_messages())
+    await a.press(None, "Unlink")
+    await a.press(None, "Unlink")  # a double tap
+    await harness.pump()
+    assert answers(harness)[-1] == "That question has passed."
+    assert len(a.all_messages()) == sent_before + 1  # one confirmation question
+
+
+# --- sharing a boundary ---------------------------------------------------------------------
+
+
+async def test_boundary_shared_acknowledged_and_its_outcome_reaches_the_author(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = await linked(harness)
+    await write_boundary(harness, a)
+    offer = await question(a, "send this boundary to Noam")
+    assert "no phones at dinner" in offer
+    await press(harness, a, "Share with Noam now")
+    assert "Sent to Noam" in newest(a)
+    received = newest(b)
+    assert "Dana wants to share a boundary" in received and "no phones at dinner" in received
+    rows = b.all_messages()[-1].markup["inline_keyboard"]  # type: ignore[index]
+    talk = next(str(button["callback_data"]) for row in rows for button in row if "talk" in button["text"])
+    await press(harness, b, "Thank you for telling me")
+    assert "“Thank you for telling me.”" in newest(a)
+    (share,) = [s for s, _ in await harness.services.couples.shares_of(a.id)]
+    assert share.state is ShareState.ACKNOWLEDGED and share.response == "thanks"
+    updates = await harness.repo.list_entries(a.id, "boundary_update")
+    assert any(u.data.get("partner_response") == "thanks" for u in updates)
+    await send(harness, a, "/boundaries")
+    assert "(shared)" in newest(a)
+    answered = len(a.all_messages())
+    await harness.app.process_update(harness.request.callback_update(b.id, talk, bot=harness.app.bot))
+    assert answers(harness)[-1] == "That question has passed." and len(a.all_messages()) == answered
+
+
+async def test_sleep_on_it_asks_again_next_morning_and_private_sends_nothing(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = await linked(harness)
+    await write_boundary(harness, a)
+    await press(harness, a, "Sleep on it")
+    assert "ask you again tomorrow morning" in newest(a)
+    await harness.run_job(DELIVERY_JOB)
+    assert "sleep on this boundary" not in newest(a)
+    morning.now = datetime(2026, 11, 29, 6, 1, tzinfo=UTC)  # 07:01 in Berlin, A's morning
+    await harness.run_job(DELIVERY_JOB)
+    assert "Yesterday you wanted to sleep on this boundary" in newest(a)
+    received_before = len(b.all_messages())
+    await press(harness, a, "Keep it private")
+    assert "stays with you" in newest(a)
+    assert len(b.all_messages()) == received_before
+
+
+# --- a feeling and an interest ----------------------------------------------------------------
+
+
+async def checkin(h: Harness, user: FakeUser) -> None:
+    await send(h, user, "/checkin")
+    await press(h, user, "😢 Sadness")
+    await press(h, user, "lonely")
+    await press(h, user, "4")
+    await send(h, user, "SECRET-DIARY my boss shouted at me")
+    await send(h, user, "SECRET-DIARY it stung a lot")
+    await press(h, user, "Mine")
+    await press(h, user, "No")
+    await send(h, user, "SECRET-DIARY I was too tired")
+    await send(h, user, "/skip")
+
+
+async def test_feeling_goes_only_as_chosen_never_the_diary(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await checkin(harness, a)
+    assert "tell Noam how you feel" in newest(a)
+    await press(harness, a, "Add a sentence for Noam")
+    assert "Write one sentence for Noam" in newest(a)
+    await send(harness, a, "Hug me <tonight> & tomorrow")
+    preview = newest(a)
+    assert "This is what Noam will read" in preview and "Hug me <tonight> & tomorrow" in preview
+    await press(harness, a, "Send")
+    assert "Sent to Noam" in newest(a)
+    got = newest(b)
+    assert "Dana wanted you to know" in got and "lonely" in got and "4 of 5" in got
+    assert "Hug me <tonight> & tomorrow" in got
+    assert not any("SECRET-DIARY" in text for text in texts(b))
+    await press(harness, b, "🤍 Thanks for telling me")
+    assert "thanks you for telling them how you feel" in newest(a)
+
+
+async def test_interest_told_and_cheered(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did painting 40m")
+    assert "making time for painting" in newest(a)
+    await press(harness, a, "Tell Noam")
+    assert "Dana is making time for painting" in newest(b)
+    await press(harness, b, "🎉 Cheer")
+    assert "Noam cheers you on for painting" in newest(a)
+    await send(harness, b, "/encourage")
+    assert "Dana told you they make time for: painting" in "\n".join(texts(b)[-2:])
+    await send(harness, a, "/interests")
+    await press(harness, a, "📣 Tell Noam: painting")  # the same interest again today: once a day
+    assert "already sent" in newest(a)
+
+
+async def test_summary_counts_never_content(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did painting 40m")
+    await press(harness, a, "Tell Noam")
+    await press(harness, b, "🎉 Cheer")
+    await send(harness, a, "/summary")
+    assert "you shared 1 (1 answered) and received 0" in "\n".join(texts(a)[-2:])
+    await send(harness, b, "/summary")
+    summary_b = newest(b)
+    assert "you shared 0 (0 answered) and received 1" in summary_b and "painting" not in summary_b
+
+
+# --- limits, night, blocked, unlinked --------------------------------------------------------
+
+
+async def test_daily_limit(clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    async with Harness(InMemoryRepository(), clock, partner_daily_limit=2) as h:
+        a, b = await linked(h)
+        for name in ("piano", "running", "chess"):
+            await send(h, a, f"/did {name} 10m")
+            await press(h, a, "Tell Noam")
+        assert "sent 2 items today" in newest(a)
+        assert sum("is making time for" in text for text in texts(b)) == 2
+
+
+async def test_night_share_waits_for_the_receivers_morning(harness: Harness, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 21, 30, tzinfo=UTC)  # 22:30 Berlin for A; 07:30 next day in Tokyo
+    a, b = await linked(harness, zone_b="America/New_York")  # 16:30 for B: daytime
+    clock.now = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)  # 23:00 in New York: night for B
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noam")
+    assert "night where Noam is" in newest(a) and "07:00" in newest(a)
+    before = len(b.all_messages())
+    await harness.run_job(DELIVERY_JOB)
+    assert len(b.all_messages()) == before
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # 07:00 in New York
+    await harness.run_job(DELIVERY_JOB)
+    await harness.run_job(DELIVERY_JOB)
+    assert sum("is making time for piano" in text for text in texts(b)) == 1
+
+
+async def test_blocked_partner_means_not_delivered(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    harness.request.api.block(b.id)
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noam")
+    assert "could not deliver it to Noam" in newest(a)
+    (share,) = [s for s, _ in await harness.services.couples.shares_of(a.id)]
+    assert share.state is ShareState.FAILED
+
+
+async def test_unlink_told_and_quiet(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did piano 20m")  # an offer made while linked...
+    await send(harness, b, "/partner")
+    await press(harness, b, "Unlink")
+    before = len(a.all_messages())
+    await press(harness, b, "Unlink quietly")
+    assert "No message was sent to Dana" in newest(b)
+    assert len(a.all_messages()) == before  # quiet: nothing at all reaches the partner
+    await press(harness, a, "Tell Noam")  # ...pressed after the link ended
+    assert "not linked with a partner now" in newest(a)
+    await send(harness, a, "/partner")
+    assert "Invite my partner" in str(a.all_messages()[-1].markup)
+
+
+async def test_unlink_and_tell(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/partner")
+    await press(harness, a, "Unlink")
+    await press(harness, a, "Unlink and tell Noam")
+    assert "Dana ended your link" in newest(b)
+    await send(harness, b, "/partner")
+    assert "not linked" in newest(b) or "side by side" in newest(b)
+
+
+# --- deletion and export ---------------------------------------------------------------------
+
+
+async def test_delete_removes_what_was_sent_from_the_partner_and_tells_them(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did watercolours 30m")
+    await press(harness, a, "Tell Noam")
+    delivered = b.all_messages()[-1]
+    await send(harness, b, "/did climbing 50m")
+    await press(harness, b, "Tell Dana")
+    await send(harness, a, "/delete")
+    await press(harness, a, "🗑 Yes, erase everything")
+    assert "Dana has left the bot" in newest(b)
+    assert b.is_deleted(delivered)  # younger than 48 hours: deleted from the partner's chat
+    stored = json.dumps(await harness.services.couples.export(b.id))
+    assert "watercolours" not in stored and "Dana" not in stored
+    assert "climbing" in stored  # what B sent stays B's
+    assert await harness.services.couples.export(a.id) == {"links": []}
+
+
+async def test_export_holds_sent_and_received(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noam")
+    await send(harness, b, "/export")
+    json_doc = await b.wait_for(lambda m: m.method == "sendDocument")
+    raw = await (await harness.app.bot.get_file(json_doc.message["document"]["file_id"])).download_as_bytearray()
+    payload = json.loads(bytes(raw))
+    (link,) = payload["partner"]["links"]
+    assert link["partner_name"] == "Dana" and link["shares"][0]["payload"] == {"interest": "piano"}
+
+
+def test_every_partner_message_key_exists_in_every_language() -> None:
+    keys = [*INVITE_REFUSED.values(), *SHARE_REFUSED.values(), *REPLY_LABEL.values(), *ANSWERED.values()]
+    for code in CATALOGS:
+        catalog = CATALOGS[code].all_keys()
+        assert not [k for k in keys if k not in catalog], code
+
+
+async def test_the_weekly_question_and_history_unaffected_without_partner(harness: Harness, morning: Clock) -> None:
+    user = harness.user()
+    await onboard(harness, user)
+    await harness.repo.append_entry(user.id, Entry(kind="diary", local_date=morning.now.date(), data={}))
+    await send(harness, user, "/did piano 20m")
+    assert "Tell" not in str(user.all_messages()[-1].markup)
+    await send(harness, user, "/partner")
+    assert "side by side" in newest(user)
