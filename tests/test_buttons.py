@@ -42,8 +42,9 @@ async def onboarded(h: Harness, user: FakeUser, **profile: Any) -> None:
 
 
 async def state(h: Harness, user: FakeUser) -> str:
-    """Everything stored about the person, as text (to compare before and after)."""
-    return json.dumps(await h.repo.export_user(user.id), sort_keys=True, default=str)
+    """Everything stored about the person (couple mode included), as text (to compare before and after)."""
+    stored = await h.repo.export_user(user.id), await h.services.couples.export(user.id)
+    return json.dumps(stored, sort_keys=True, default=str)
 
 
 def answers(h: Harness) -> list[str | None]:
@@ -125,7 +126,10 @@ STATES = [
     "reminders",
     "delete",
     "interests",
+    "partner",  # linked, the /partner menu open, an offer to tell the partner about an interest open
+    "received",  # linked, a share from the partner with its answer buttons
 ]
+PARTNER_ID = 9999
 
 
 async def enter(h: Harness, user: FakeUser, name: str) -> None:
@@ -142,6 +146,8 @@ async def enter(h: Harness, user: FakeUser, name: str) -> None:
         user.id, Entry(kind="boundary", local_date=date(2026, 11, 20), data={"statement": "I need quiet"})
     )
     command = {
+        "partner": "/partner",
+        "received": "/partner",
         "idle": "/help",
         "checkin": "/checkin",
         "writing": "/pages",
@@ -151,9 +157,30 @@ async def enter(h: Harness, user: FakeUser, name: str) -> None:
         "delete": "/delete",
         "interests": "/interests",
     }[name]
+    if name in ("partner", "received"):
+        await link_with_partner(h, user)
+        if name == "received":
+            partner = h.user(PARTNER_ID, "Noam")
+            await send(h, partner, "/did climbing 30m")
+            await press(h, partner, "Tell Noa")
+        else:
+            await send(h, user, "/did piano 30m")
+        command = "/partner"
     await send(h, user, command)
     if name == "cancel":
         await send(h, user, "/cancel")
+
+
+async def link_with_partner(h: Harness, user: FakeUser) -> None:
+    """Noam invites the person, who accepts."""
+    partner = h.user(PARTNER_ID, "Noam")
+    await onboarded(h, partner)
+    await send(h, partner, "/partner")
+    await press(h, partner, "💌 Invite my partner")
+    link = next(m.content for m in partner.all_messages() if "?start=p-" in m.content)
+    code = link.split("?start=p-")[1].split()[0]
+    await send(h, user, f"/start p-{code}")
+    await press(h, user, "Accept")
 
 
 FORGED_FIELDS = st.text(alphabet="0123456789abcdefABCDEF:_-xyz", max_size=40)

@@ -329,7 +329,9 @@ async def test_export_holds_sent_and_received(harness: Harness, morning: Clock) 
     await press(harness, a, "Tell Noam")
     await send(harness, b, "/export")
     json_doc = await b.wait_for(lambda m: m.method == "sendDocument")
-    raw = await (await harness.app.bot.get_file(json_doc.message["document"]["file_id"])).download_as_bytearray()
+    raw = await (
+        await harness.app.bot.get_file(json_doc.message["document"]["file_id"])
+    ).download_as_bytearray()
     payload = json.loads(bytes(raw))
     (link,) = payload["partner"]["links"]
     assert link["partner_name"] == "Dana" and link["shares"][0]["payload"] == {"interest": "piano"}
@@ -342,7 +344,9 @@ def test_every_partner_message_key_exists_in_every_language() -> None:
         assert not [k for k in keys if k not in catalog], code
 
 
-async def test_the_weekly_question_and_history_unaffected_without_partner(harness: Harness, morning: Clock) -> None:
+async def test_the_weekly_question_and_history_unaffected_without_partner(
+    harness: Harness, morning: Clock
+) -> None:
     user = harness.user()
     await onboard(harness, user)
     await harness.repo.append_entry(user.id, Entry(kind="diary", local_date=morning.now.date(), data={}))
