@@ -21,12 +21,9 @@ from tests.test_flows import question, write_boundary
 A_ID, B_ID, C_ID = 1001, 2002, 3003
 
 
-async def onboard(h: Harness, user: FakeUser, zone: str = "Europe/Berlin", **fields: object) -> None:
-    await h.repo.save_profile(
-        Profile(
-            user_id=user.id, timezone=zone, morning=time(7, 0), evening=time(21, 0), onboarded=True, **fields
-        )  # type: ignore[arg-type]
-    )
+async def onboard(h: Harness, user: FakeUser, zone: str = "Europe/Berlin") -> None:
+    profile = Profile(user_id=user.id, timezone=zone, morning=time(7, 0), evening=time(21, 0), onboarded=True)
+    await h.repo.save_profile(profile)
 
 
 def newest(user: FakeUser) -> str:
