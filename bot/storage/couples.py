@@ -44,12 +44,12 @@ from bot.storage import files
 from bot.storage.base import SCHEMA_VERSION
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
-from bot.storage.sealing import seal, unseal
+from bot.storage.layout import COUPLE_MARKERS, COUPLES_DIR
+from bot.storage.sealing import couple_role, seal, unseal
 from bot.storage.table_format import encode_json
 
 logger = logging.getLogger("bot.storage")
 
-COUPLES_DIR = "couples"
 _IN_FLIGHT = frozenset({ShareState.QUEUED.value, ShareState.SENDING.value})  # keep the couple marked due
 _T = TypeVar("_T")
 Document = dict[str, Any]
@@ -448,7 +448,7 @@ class MemoryCouples(Couples):
 
 
 _DIRS = {"pairings": "", "members": "members", "invites": "invites", "linking": "linking", "due": "due"}
-_MARKERS = frozenset({"linking", "due"})
+_MARKERS = frozenset(COUPLE_MARKERS)
 
 
 class FileCouples(Couples):
@@ -465,9 +465,6 @@ class FileCouples(Couples):
     def _dir(self, kind: str) -> Path:
         return self._root / _DIRS[kind]
 
-    def _role(self, kind: str, name: str) -> str:
-        return f"{COUPLES_DIR}/{kind}/{name}"
-
     def _read(self, kind: str, name: str) -> Document | None:
         if kind in _MARKERS:
             return {} if os.path.lexists(self._dir(kind) / name) else None
@@ -477,7 +474,7 @@ class FileCouples(Couples):
         except FileNotFoundError:
             return None
         try:
-            document = json.loads(unseal(self._cipher, raw, self._role(kind, name)).decode("utf-8"))
+            document = json.loads(unseal(self._cipher, raw, couple_role(kind, name)).decode("utf-8"))
         except (UnicodeDecodeError, ValueError, CorruptFileError) as exc:
             logger.error("Couple file %s is unreadable (%s); treated as missing", path, type(exc).__name__)
             return None
@@ -489,7 +486,7 @@ class FileCouples(Couples):
         if kind in _MARKERS:
             files.create_marker(directory, name)
             return
-        payload = seal(self._cipher, encode_json(document), self._role(kind, name))
+        payload = seal(self._cipher, encode_json(document), couple_role(kind, name))
         files.write_durably(directory, f"{name}.json", payload)
 
     def _remove(self, kind: str, name: str) -> None:

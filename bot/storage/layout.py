@@ -11,6 +11,7 @@ Layout::
     <data_dir>/index-pending/<user_id>   (empty marker: the shard index may lag the profile)
     <data_dir>/invites.json              (outstanding invite codes)
     <data_dir>/key-check                 (proves the data key, when encryption is on)
+    <data_dir>/couples/...               (couple mode: see `bot.storage.couples`)
 
 The two marker directories make start-up cheap with 100k users: `users_with_drafts` lists
 one directory and `iter_profiles` reads ~1000 shard indexes instead of 100k profile files.
@@ -26,6 +27,8 @@ PENDING_DIR = "index-pending"
 SHARD_INDEX = "profiles-index.json"
 INVITES = "invites.json"
 KEY_CHECK = "key-check"
+COUPLES_DIR = "couples"
+COUPLE_MARKERS = ("linking", "due")  # subdirectories of empty marker files (never sealed)
 QUARANTINE_DIR = "quarantine"
 SHARDS = 1000
 

@@ -13,7 +13,7 @@ from bot.storage import files
 from bot.storage.base import StorageError
 from bot.storage.crypto import KEY_ENV, Cipher, DataKeyError, is_sealed
 from bot.storage.files import CorruptFileError
-from bot.storage.layout import KEY_CHECK, USERS_DIR
+from bot.storage.layout import COUPLE_MARKERS, COUPLES_DIR, KEY_CHECK, USERS_DIR
 
 KEY_CHECK_TEXT = b"checkin-bot data key check"
 INVITES_ROLE = "invites"
@@ -27,6 +27,11 @@ def table_role(user_dir: Path, filename: str) -> str:
 def index_role(shard: str) -> str:
     """The role of a shard's profile index."""
     return f"index/{shard}"
+
+
+def couple_role(kind: str, name: str) -> str:
+    """The role of a couple-mode file (`kind`: pairings, members or invites)."""
+    return f"{COUPLES_DIR}/{kind}/{name}"
 
 
 def seal(cipher: Cipher | None, payload: bytes, role: str) -> bytes:
@@ -125,9 +130,19 @@ class DataKeys:
         for root, dirs, names in os.walk(self._data_dir / USERS_DIR):
             dirs[:] = [d for d in dirs if not d.endswith(".deleting")]
             found += [Path(root) / name for name in names if not files.is_temp_file(name)]
+        for root, dirs, names in os.walk(self._data_dir / COUPLES_DIR):
+            dirs[:] = [d for d in dirs if d not in COUPLE_MARKERS]
+            found += [
+                Path(root) / name for name in names if name.endswith(".json") and not files.is_temp_file(name)
+            ]
         return sorted(found)
 
     def _role_of(self, path: Path) -> str:
+        couples = self._data_dir / COUPLES_DIR
+        if path.is_relative_to(couples):
+            parts = path.relative_to(couples).parts  # <pairing>.json, or members|invites/<name>.json
+            kind, name = ("pairings", parts[0]) if len(parts) == 1 else parts
+            return couple_role(kind, name.removesuffix(".json"))
         relative = path.relative_to(self._data_dir / USERS_DIR).parts  # shard, [user, ...], file
         if len(relative) == 2:
             return index_role(relative[0])
