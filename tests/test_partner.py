@@ -351,3 +351,16 @@ async def test_the_weekly_question_and_history_unaffected_without_partner(
     assert "Tell" not in str(user.all_messages()[-1].markup)
     await send(harness, user, "/partner")
     assert "side by side" in newest(user)
+
+
+async def test_history_shows_what_was_sent_and_received(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did piano <&> 20m")
+    await press(harness, a, "Tell Noam")
+    await send(harness, b, "/history")
+    assert "received from Dana — piano <&>" in newest(b)
+    await send(harness, a, "/history")
+    listing = newest(a)
+    assert "sent to Noam — piano <&>" in listing and "1. " in listing  # the entry keeps its number
+    await send(harness, b, "/history")
+    assert "piano" in newest(b)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,10 +22,11 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.callbacks import Button
 from bot.concurrency import PersonLocks
+from bot.domain.flows import FAMILIES
 from bot.nudges import NudgeScheduler
 from bot.services import Services
 from bot.services.deletion import Confirmation
-from bot.texts import Voice, language_for, t
+from bot.texts import Voice, language_for, plain, t
 
 
 @dataclass
@@ -150,6 +151,25 @@ def lang(update: Update, context: Context) -> Voice:
 def first_name(update: Update) -> str:
     user = update.effective_user
     return user.first_name if user and user.first_name else "there"
+
+
+def feeling_label(code: str, language: str) -> str:
+    """The label of one of the bot's own feeling codes (a family or a feeling word)."""
+    return plain(f"family.{code}" if code in FAMILIES else f"feeling.{code}", language)
+
+
+def share_gist(payload: Mapping[str, Any], language: str) -> str:
+    """What a shared item says, as plain text in one line (history): the statement, the interest,
+    or the feeling's parts and its sentence."""
+    for key in ("statement", "interest"):
+        if payload.get(key):
+            return " ".join(str(payload[key]).split())
+    parts = [feeling_label(str(payload["feeling"]), language)] if payload.get("feeling") else []
+    if payload.get("intensity"):
+        parts.append(plain("received.intensity", language, n=payload["intensity"]))
+    if payload.get("note"):
+        parts.append(f"“{' '.join(str(payload['note']).split())}”")
+    return ", ".join(parts)
 
 
 def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMarkup:

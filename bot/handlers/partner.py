@@ -20,7 +20,6 @@ from telegram.ext import filters
 
 from bot import callbacks
 from bot.domain import engine, partners
-from bot.domain.flows import FAMILIES
 from bot.domain.models import Entry, EntryKind, Profile
 from bot.domain.parsing import format_time
 from bot.domain.partners import (
@@ -44,6 +43,7 @@ from bot.handlers.common import (
     UserData,
     answer_passed,
     drop_buttons,
+    feeling_label,
     first_name,
     lang,
     mark_chosen,
@@ -329,11 +329,6 @@ async def on_unlink_button(update: Update, context: Context) -> None:
 
 
 # --- sending and delivering -------------------------------------------------------------
-
-
-def feeling_label(code: str, voice: str) -> str:
-    """The label of one of the bot's own feeling codes (a family or a feeling word)."""
-    return plain(f"family.{code}" if code in FAMILIES else f"feeling.{code}", voice)
 
 
 def _received_text(item: Share, sender_name: str, voice: str) -> str:

@@ -14,9 +14,10 @@ from bot import callbacks
 from bot.charts import ChartLabels, render_week
 from bot.domain.journal import OPTION_LABELS, boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry, EntryKind, Profile
+from bot.domain.partners import Share, can_see
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
 from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
-from bot.handlers.common import Context, lang, pressed, services, user_id
+from bot.handlers.common import Context, lang, pressed, services, share_gist, user_id
 from bot.render import clip, split_lines
 from bot.services import Services, partners
 from bot.texts import plain, t, words_in
@@ -196,18 +197,26 @@ async def history_command(update: Update, context: Context) -> None:
     if count is None:
         await context.bot.send_message(uid, t("history.usage", language))
         return
-    stored = await services(context).repo.list_entries(uid)
+    svc = services(context)
+    stored = await svc.repo.list_entries(uid)
     entries = sorted(stored, key=lambda e: (e.local_date, e.created_at), reverse=True)[:count]
-    if not entries:
+    shared = await _shares_in_history(svc, uid, entries, count)
+    if not entries and not shared:
         await context.bot.send_message(uid, t("history.empty", language))
         return
     words = words_in(language)
-    lines: list[str] = [t("history.header", language, n=len(entries))]
+    lines: list[str] = [t("history.header", language, n=len(entries) + len(shared))]
+    items = [
+        (day, share.created_at, _share_line(share, name, uid, day, language)) for share, name, day in shared
+    ]
     for number, entry in enumerate(entries, start=1):
-        lines.append(
-            t("history.line", language, number=number, date=entry.local_date.isoformat(),
-              kind=kind_label(entry.kind, words), gist=clip(headline(entry, words), GIST_LENGTH))
-        )  # fmt: skip
+        gist = clip(headline(entry, words), GIST_LENGTH)
+        day = entry.local_date.isoformat()
+        line = t(
+            "history.line", language, number=number, date=day, kind=kind_label(entry.kind, words), gist=gist
+        )
+        items.append((entry.local_date, entry.created_at, line))
+    lines += [line for _, _, line in sorted(items, key=lambda item: (item[0], item[1]), reverse=True)]
     buttons = [
         InlineKeyboardButton(str(number), callback_data=callbacks.ENTRY.data(entry.entry_id))
         for number, entry in enumerate(entries, start=1)
@@ -216,7 +225,30 @@ async def history_command(update: Update, context: Context) -> None:
     chunks = split_lines(lines)
     for chunk in chunks[:-1]:
         await context.bot.send_message(uid, chunk)
-    await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows))
+    await context.bot.send_message(uid, chunks[-1], reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def _shares_in_history(
+    svc: Services, uid: int, entries: list[Entry], count: int
+) -> list[tuple[Share, str, date]]:
+    """Items the person sent their partner or received, as recent as the entries shown (at most
+    `count`): each with the partner's name and its local date."""
+    profile = await svc.repo.get_profile(uid)
+    zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
+    oldest = entries[-1].local_date if len(entries) == count else date.min
+    found = []
+    for share, names in await svc.couples.shares_of(uid):
+        day = share.created_at.astimezone(zone).date()
+        if can_see(uid, share) and day >= oldest:
+            other = share.receiver if share.sender == uid else share.sender
+            found.append((share, names.get(other, ""), day))
+    return found[-count:]
+
+
+def _share_line(share: Share, partner: str, uid: int, day: date, language: str) -> str:
+    key = "history.shared" if share.sender == uid else "history.received"
+    return t(key, language, date=day.isoformat(), partner=partner,
+             gist=clip(share_gist(share.payload, language), GIST_LENGTH))  # fmt: skip
 
 
 def entry_lines(entry: Entry, language: str, statements: Mapping[str, str] | None = None) -> list[str]:
