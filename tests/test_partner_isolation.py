@@ -152,9 +152,10 @@ class World:
             if other == uid:
                 continue
             for share, _ in await couples.shares_of(other):
-                foreign += [f"pr:{share.share_id}:{code}" for code in ("thanks", "talk", "cheer")]
+                if uid not in (share.sender, share.receiver):
+                    foreign += [f"pr:{share.share_id}:{code}" for code in ("thanks", "talk", "cheer")]
             current = await couples.current(other)
-            if current is not None:
+            if current is not None and not current.includes(uid):
                 foreign += [f"pu:{a}:{current.pairing_id}" for a in ("ask", "tell", "quiet")]
                 foreign += [f"ph:on:{current.pairing_id}"]
         before = [await couples.export(other) for other in PEOPLE]

@@ -1,0 +1,220 @@
+"""Delivering what one partner chose to send: the receiver's message and answer buttons, the
+author's outcome, and the words for every refusal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Final
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+
+from bot import callbacks
+from bot.domain.parsing import format_time
+from bot.domain.partners import (
+    RESPONSES,
+    Share,
+    ShareKind,
+    ShareRefusal,
+    ShareState,
+)
+from bot.domain.schedule import zone_of
+from bot.handlers.common import (
+    Context,
+    answer_passed,
+    feeling_label,
+    lang,
+    mark_chosen,
+    person,
+    pressed,
+    say,
+    services,
+    user_id,
+)
+from bot.render import split_html
+from bot.services import Services
+from bot.services import partners as couples
+from bot.texts import Voice, plain, t, voice_of
+
+SHARE_REFUSED: Final = {
+    ShareRefusal.NOT_LINKED: "share.refused.not_linked",
+    ShareRefusal.DAILY_LIMIT: "share.refused.daily_limit",
+    ShareRefusal.NOTHING_CHOSEN: "share.refused.nothing_chosen",
+    ShareRefusal.NOT_A_CODE: "share.refused.nothing_chosen",  # only the bot's own feeling words ever go
+    ShareRefusal.NOTE_TOO_LONG: "share.note_too_long",
+}
+
+
+REPLY_LABEL: Final = {
+    (ShareKind.BOUNDARY, "thanks"): "received.button.boundary.thanks",
+    (ShareKind.BOUNDARY, "talk"): "received.button.boundary.talk",
+    (ShareKind.FEELING, "thanks"): "received.button.feeling.thanks",
+    (ShareKind.INTEREST, "cheer"): "received.button.interest.cheer",
+}
+
+
+ANSWERED: Final = {
+    (ShareKind.BOUNDARY, "thanks"): "answered.boundary.thanks",
+    (ShareKind.BOUNDARY, "talk"): "answered.boundary.talk",
+    (ShareKind.FEELING, "thanks"): "answered.feeling.thanks",
+    (ShareKind.INTEREST, "cheer"): "answered.interest.cheer",
+}
+
+
+logger = logging.getLogger(__name__)
+
+
+RETRY_DELAY = timedelta(minutes=1)  # Telegram unreachable: try a share again after this
+
+
+async def voice_for(svc: Services, uid: int) -> Voice:
+    """How to speak to someone who did not send this update (their stored language and gender)."""
+    profile = await svc.repo.get_profile(uid)
+    return voice_of(profile.language, profile.gender) if profile else voice_of(None)
+
+
+def button_row(label: str, data: str) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(label, callback_data=data)]
+
+
+async def tell(
+    context: Context, uid: int, key: str, markup: InlineKeyboardMarkup | None = None, **values: Any
+) -> bool:
+    """Say something to a person who did not send this update; False if they blocked the bot."""
+    try:
+        await say(context, uid, await voice_for(services(context), uid), key, markup, **values)
+    except Forbidden:
+        return False
+    return True
+
+
+def received_text(item: Share, sender_name: str, voice: str) -> str:
+    """What the receiver reads, in their own language."""
+    payload = item.payload
+    values: dict[str, Any] = {"partner": sender_name}
+    if item.kind is ShareKind.BOUNDARY:
+        text = t("received.boundary", voice, statement=str(payload.get("statement", "")), **values)
+    elif item.kind is ShareKind.INTEREST:
+        text = t("received.interest", voice, interest=str(payload.get("interest", "")), **values)
+    else:
+        parts = []
+        if "feeling" in payload:
+            parts.append(feeling_label(str(payload["feeling"]), voice))
+        if "intensity" in payload:
+            parts.append(plain("received.intensity", voice, n=payload["intensity"]))
+        text = t(
+            "received.feeling" if parts else "received.feeling_note_only",
+            voice,
+            feeling=", ".join(parts),
+            **values,
+        )
+        if payload.get("note"):
+            text = t("received.with_note", voice, text=text, note=str(payload["note"]))
+    return text
+
+
+def _answer_buttons(item: Share, voice: str) -> InlineKeyboardMarkup:
+    """The receiver's answer buttons for the share's kind."""
+    rows = [
+        button_row(
+            plain(REPLY_LABEL[item.kind, code], voice),
+            callbacks.PARTNER_REPLY.data(item.share_id, code),
+        )
+        for code in RESPONSES[item.kind]
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def deliver(context: Context, item: Share) -> bool | None:
+    """Send a share to its receiver: True once delivered, False if it cannot be (blocked, unlinked),
+    None if Telegram could not be reached (it is queued again)."""
+    svc = services(context)
+    if not await couples.still_linked(svc, item):
+        await couples.mark_failed(svc, item)
+        return False
+    receiver = await couples.couple(svc, item.receiver)
+    sender_name = receiver.partner_name if receiver else ""
+    voice = await voice_for(svc, item.receiver)
+    text, markup = received_text(item, sender_name, voice), _answer_buttons(item, voice)
+    chunks = split_html(text)
+    sent: list[int] = []
+    try:
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            message = await context.bot.send_message(
+                item.receiver, chunk, reply_markup=markup if last else None
+            )
+            sent.append(message.message_id)
+    except Forbidden:
+        await couples.mark_failed(svc, item)
+        return False
+    except TelegramError as exc:
+        if sent:  # part of it arrived: never send it twice, count it delivered
+            await couples.mark_delivered(svc, item, sent)
+            return True
+        logger.warning("A share could not be delivered (%s); trying again later", type(exc).__name__)
+        await couples.requeue(svc, item, RETRY_DELAY)
+        return None
+    await couples.mark_delivered(svc, item, sent)
+    return True
+
+
+async def send_share(
+    context: Context, uid: int, language: str, kind: ShareKind, source: str, payload: dict[str, Any]
+) -> None:
+    """Store the share, then deliver it now or say when it will arrive, or why it cannot go."""
+    svc = services(context)
+    current = await couples.couple(svc, uid)
+    outcome = await couples.share(svc, uid, kind, source, payload)
+    partner = current.partner_name if current else ""
+    if outcome is None:
+        await say(context, uid, language, "share.already", partner=partner)
+        return
+    if isinstance(outcome, ShareRefusal):
+        await say(
+            context,
+            uid,
+            language,
+            SHARE_REFUSED[outcome],
+            partner=partner,
+            limit=svc.config.partner_daily_limit,
+        )
+        return
+    if outcome.state is ShareState.QUEUED:
+        receiver = await svc.repo.get_profile(outcome.receiver)
+        zone = receiver.timezone if receiver and receiver.timezone else svc.config.timezone
+        at = format_time(outcome.deliver_at.astimezone(zone_of(zone)).time())
+        await say(context, uid, language, "share.queued", partner=partner, time=at)
+        return
+    delivered = await deliver(context, outcome)
+    key = {True: "share.sent", False: "share.not_delivered", None: "share.delayed"}[delivered]
+    await say(context, uid, language, key, partner=partner)
+
+
+async def on_reply_button(update: Update, context: Context) -> None:
+    """The receiver answers a share (once): the author hears how it was met."""
+    query, (the_id, response) = pressed(update, callbacks.PARTNER_REPLY)
+    uid, language = user_id(update), lang(update, context)
+    svc = services(context)
+    answered = await couples.respond(svc, uid, the_id, response)
+    if answered is None:
+        await answer_passed(query, language)
+        return
+    await query.answer()
+    await mark_chosen(query.message, plain(REPLY_LABEL[answered.kind, response], language))
+    if not await couples.still_linked(svc, answered):
+        return  # the author ended the link (perhaps quietly): nothing goes back
+    current = await couples.couple(svc, answered.sender)
+    async with person(context, answered.sender):
+        if answered.kind is ShareKind.BOUNDARY:
+            boundary_id = str(answered.payload.get("boundary_id", ""))
+            if boundary_id:
+                await couples.note_boundary_shared(svc, answered.sender, boundary_id, response)
+        await tell(
+            context,
+            answered.sender,
+            ANSWERED[answered.kind, response],
+            partner=current.partner_name if current else "",
+            interest=str(answered.payload.get("interest", "")),
+        )
