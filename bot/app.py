@@ -315,6 +315,7 @@ def register_handlers(app: App) -> None:
         (callbacks.SHARE_BOUNDARY, partner.on_boundary_button),
         (callbacks.SHARE_FEELING, partner.on_feeling_button),
         (callbacks.SHARE_INTEREST, partner.on_interest_button),
+        (callbacks.TAKE_BACK, partner.on_take_back_button),
     ]
     for button, callback in buttons:
         app.add_handler(CallbackQueryHandler(callback, pattern=button.pattern))

@@ -79,6 +79,7 @@ PARTNER_REPLY = Button("pr", (_HEX32, "thanks|talk|cheer"))  # the receiver's an
 SHARE_BOUNDARY = Button("sb", (_HEX32, "now|sleep|private"))
 SHARE_FEELING = Button("sf", (_HEX32, "all|feeling|note|send|no"))
 SHARE_INTEREST = Button("si", (_HEX8,))
+TAKE_BACK = Button("pd", (_HEX32,))  # the sender removes a share they sent
 # Deletion (checked against the pending confirmation that /delete created).
 DELETE = Button("delete", ("yes|no", "[0-9A-Za-z_-]{8,24}"))
 
@@ -86,5 +87,5 @@ ALL: Final = (
     ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, INTEREST_ADD, INTEREST_REMOVE,
     TIME, EDIT, CONFIRM, SETTINGS_DONE, SETTINGS_OPEN, LANGUAGE, GENDER, REMIND, DELETE,
     PARTNER_INVITE, PARTNER_JOIN, PARTNER_UNLINK, PARTNER_HOURS, PARTNER_REPLY,
-    SHARE_BOUNDARY, SHARE_FEELING, SHARE_INTEREST,
+    SHARE_BOUNDARY, SHARE_FEELING, SHARE_INTEREST, TAKE_BACK,
 )  # fmt: skip

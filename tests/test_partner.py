@@ -364,3 +364,60 @@ async def test_history_shows_what_was_sent_and_received(harness: Harness, mornin
     assert "sent to Noam — piano <&>" in listing and "1. " in listing  # the entry keeps its number
     await send(harness, b, "/history")
     assert "piano" in newest(b)
+
+
+async def test_the_author_takes_an_item_back(harness: Harness, morning: Clock) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did painting 40m")
+    await press(harness, a, "Tell Noam")
+    delivered = b.all_messages()[-1]
+    await a.press(None, "↩️ Take it back")
+    await a.press(None, "↩️ Take it back")  # a double tap takes it back once
+    await harness.pump()
+    assert "no longer in Noam's history, and the message was removed" in newest(a)
+    assert answers(harness)[-1] == "That question has passed."
+    assert b.is_deleted(delivered)
+    assert await harness.services.couples.shares_of(b.id) == []
+    await send(harness, b, "/history")
+    assert "painting" not in newest(b)
+
+
+async def test_an_item_older_than_two_days_stays_in_the_chat_when_taken_back(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = await linked(harness)
+    await send(harness, a, "/did painting 40m")
+    await press(harness, a, "Tell Noam")
+    delivered = b.all_messages()[-1]
+    morning.now += timedelta(hours=49)
+    await press(harness, a, "↩️ Take it back")
+    assert "older than 48 hours" in newest(a)
+    assert not b.is_deleted(delivered)
+    assert await harness.services.couples.shares_of(b.id) == []
+
+
+async def test_receiver_may_choose_items_at_any_hour(harness: Harness, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    a, b = await linked(harness)
+    await send(harness, b, "/partner")
+    await press(harness, b, "🌙 Get items at any hour")
+    assert "at any hour" in newest(b)
+    clock.now = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 in Berlin
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noam")
+    assert "Sent to Noam" in newest(a) and "making time for piano" in newest(b)
+
+
+async def test_a_queued_item_is_not_delivered_after_the_link_ends(harness: Harness, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 22, 30, tzinfo=UTC)  # 23:30 in Berlin: night for B
+    a, b = await linked(harness)
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noam")
+    assert "night where Noam is" in newest(a)
+    await send(harness, b, "/partner")
+    await press(harness, b, "Unlink")
+    await press(harness, b, "Unlink quietly")
+    clock.now = datetime(2026, 11, 29, 6, 5, tzinfo=UTC)
+    await harness.run_job(DELIVERY_JOB)
+    assert not any("making time for piano" in text for text in texts(b))
+    assert "could not deliver it to Noam" in newest(a)

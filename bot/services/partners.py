@@ -194,6 +194,14 @@ async def share(
     return item
 
 
+async def take_back(svc: Services, uid: int, the_id: str) -> Share | None:
+    """Remove an item the person sent (from the partner's history too); None if it is not theirs."""
+    found = await find_share(svc, uid, the_id)
+    if found is None or found.sender != uid:
+        return None
+    return await svc.couples.remove_share(found.pairing_id, found.share_id, uid)
+
+
 async def mark_delivered(svc: Services, item: Share, message_ids: list[int]) -> None:
     now = svc.clock()
     await svc.couples.update_share(

@@ -193,6 +193,15 @@ class Couples:
 
         return await self._call(lambda: self._locked(body))
 
+    async def names(self, pairing_id: str) -> dict[int, str]:
+        """The first names kept for a couple (ended or not); none for an unknown pairing."""
+
+        def body() -> dict[int, str]:
+            document = self._read("pairings", pairing_id)
+            return {int(k): str(v) for k, v in (document or {}).get("names", {}).items()}
+
+        return await self._call(lambda: self._locked(body))
+
     async def end(self, pairing_id: str, by: int, now: datetime) -> Pairing | PairingRefusal:
         """End the link (idempotent); a pairing id that is not the person's own changes nothing."""
 
@@ -278,6 +287,22 @@ class Couples:
                     document["shares"][index] = changed.to_dict()
                     self._write("pairings", pairing_id, document)
                     return changed
+            return None
+
+        return await self._call(lambda: self._locked(body))
+
+    async def remove_share(self, pairing_id: str, share_id: str, sender: int) -> Share | None:
+        """Remove one share its sender takes back; the removed share, or None if there is none of theirs."""
+
+        def body() -> Share | None:
+            document = self._read("pairings", pairing_id)
+            if document is None:
+                return None
+            for raw in document["shares"]:
+                if raw["share_id"] == share_id and raw["sender"] == sender:
+                    document["shares"].remove(raw)
+                    self._write("pairings", pairing_id, document)
+                    return Share.from_dict(raw)
             return None
 
         return await self._call(lambda: self._locked(body))

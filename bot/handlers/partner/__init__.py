@@ -5,7 +5,13 @@ Nothing here ever reads a person's diary for the partner: a share holds only wha
 chose (`bot.services.partners`), and every press is checked against the stored couple record.
 """
 
-from bot.handlers.partner.delivery import ANSWERED, REPLY_LABEL, SHARE_REFUSED, on_reply_button
+from bot.handlers.partner.delivery import (
+    ANSWERED,
+    REPLY_LABEL,
+    SHARE_REFUSED,
+    on_reply_button,
+    on_take_back_button,
+)
 from bot.handlers.partner.jobs import DELIVERY_JOB, deliver_due, restore
 from bot.handlers.partner.linking import (
     INVITE_REFUSED,
@@ -47,6 +53,7 @@ __all__ = [
     "on_join_button",
     "on_note_text",
     "on_reply_button",
+    "on_take_back_button",
     "on_unlink_button",
     "partner_command",
     "remember_interest_offers",

@@ -3,6 +3,7 @@ author's outcome, and the words for every refusal."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any, Final
@@ -11,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import callbacks
+from bot.domain import partners
 from bot.domain.parsing import format_time
 from bot.domain.partners import (
     RESPONSES,
@@ -23,6 +25,7 @@ from bot.domain.schedule import zone_of
 from bot.handlers.common import (
     Context,
     answer_passed,
+    drop_buttons,
     feeling_label,
     lang,
     mark_chosen,
@@ -185,11 +188,51 @@ async def send_share(
         receiver = await svc.repo.get_profile(outcome.receiver)
         zone = receiver.timezone if receiver and receiver.timezone else svc.config.timezone
         at = format_time(outcome.deliver_at.astimezone(zone_of(zone)).time())
-        await say(context, uid, language, "share.queued", partner=partner, time=at)
+        await say(
+            context, uid, language, "share.queued", take_back(outcome, language), partner=partner, time=at
+        )
         return
     delivered = await deliver(context, outcome)
     key = {True: "share.sent", False: "share.not_delivered", None: "share.delayed"}[delivered]
-    await say(context, uid, language, key, partner=partner)
+    await say(
+        context, uid, language, key, take_back(outcome, language) if delivered else None, partner=partner
+    )
+
+
+def take_back(item: Share, language: str) -> InlineKeyboardMarkup:
+    """The button that lets the author take an item back (from the partner's history, and chat if it can)."""
+    label = plain("share.button_take_back", language)
+    return InlineKeyboardMarkup([button_row(label, callbacks.TAKE_BACK.data(item.share_id))])
+
+
+async def delete_delivered(context: Context, item: Share) -> bool:
+    """Delete a delivered share's messages from the receiver's chat while Telegram allows it (48 h)."""
+    if not partners.deletable(item, services(context).clock()):
+        return False
+    for message_id in item.message_ids:
+        with contextlib.suppress(TelegramError):  # deleted by the receiver already
+            await context.bot.delete_message(item.receiver, message_id)
+    return True
+
+
+async def on_take_back_button(update: Update, context: Context) -> None:
+    """The author takes back an item they sent: gone from the partner's record, and from their chat
+    when it is less than 48 hours old (a second press finds nothing more to take back)."""
+    query, (the_id,) = pressed(update, callbacks.TAKE_BACK)
+    uid, language = user_id(update), lang(update, context)
+    svc = services(context)
+    current = await couples.couple(svc, uid)
+    removed = await couples.take_back(svc, uid, the_id)
+    if removed is None:
+        await answer_passed(query, language)
+        return
+    await query.answer()
+    await drop_buttons(query.message)
+    if removed.state in (ShareState.QUEUED, ShareState.FAILED):
+        key = "share.taken_back_undelivered"
+    else:
+        key = "share.taken_back" if await delete_delivered(context, removed) else "share.taken_back_old"
+    await say(context, uid, language, key, partner=current.partner_name if current else "")
 
 
 async def on_reply_button(update: Update, context: Context) -> None:

@@ -38,14 +38,9 @@ async def deliver_due(context: Context) -> None:
     shares, asks = await couples.take_due(svc)
     for item in shares:
         if await deliver(context, item) is False:
+            names = await svc.couples.names(item.pairing_id)  # kept after the link ends
             async with person(context, item.sender):
-                current = await couples.couple(svc, item.sender)
-                await tell(
-                    context,
-                    item.sender,
-                    "share.not_delivered",
-                    partner=current.partner_name if current else "",
-                )
+                await tell(context, item.sender, "share.not_delivered", partner=names.get(item.receiver, ""))
     for ask in asks:
         async with person(context, ask.author):
             await offer_boundary(

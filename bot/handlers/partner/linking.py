@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Final
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 
 from bot import callbacks
-from bot.domain import partners
 from bot.domain.models import Profile
 from bot.domain.partners import (
     INVITE_PREFIX,
@@ -31,7 +28,7 @@ from bot.handlers.common import (
     services,
     user_id,
 )
-from bot.handlers.partner.delivery import button_row, tell
+from bot.handlers.partner.delivery import button_row, delete_delivered, tell
 from bot.services import partners as couples
 from bot.texts import plain, t
 
@@ -229,12 +226,8 @@ async def forget(context: Context, uid: int) -> None:
     svc = services(context)
     current = await couples.couple(svc, uid)
     removed, partners_told = await couples.forget(svc, uid)
-    now = svc.clock()
     for item in removed:
-        if partners.deletable(item, now):
-            for message_id in item.message_ids:
-                with contextlib.suppress(TelegramError):  # deleted by the receiver already, or too old
-                    await context.bot.delete_message(item.receiver, message_id)
+        await delete_delivered(context, item)
     for partner in partners_told:
         async with person(context, partner):
             await tell(context, partner, "partner.partner_left", partner=current.my_name if current else "")
