@@ -421,3 +421,48 @@ async def test_a_queued_item_is_not_delivered_after_the_link_ends(harness: Harne
     await harness.run_job(DELIVERY_JOB)
     assert not any("making time for piano" in text for text in texts(b))
     assert "could not deliver it to Noam" in newest(a)
+
+
+async def partner_link_in_invite_mode(h: Harness) -> tuple[FakeUser, FakeUser, str]:
+    member, stranger = h.user(A_ID, "Dana"), h.user(B_ID, "Noam")
+    await onboard(h, member)  # someone who already uses the bot
+    code = await invite_code(h, member)
+    return member, stranger, code
+
+
+async def test_an_accepted_partner_link_admits_the_partner_in_invite_mode(clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    async with Harness(InMemoryRepository(), clock, access_mode="invite") as h:
+        member, stranger, code = await partner_link_in_invite_mode(h)
+        await send(h, stranger, "/start p-" + "x" * 16)  # a forged code lets nobody in
+        assert "open only to people invited" in newest(stranger)
+        await send(h, stranger, f"/start p-{code}")
+        assert "Dana invites you to link" in newest(stranger)
+        await press(h, stranger, "Accept")
+        assert "send /start when you are ready" in newest(stranger)
+        await send(h, stranger, "/start")
+        assert "time zone" in "\n".join(texts(stranger)[-3:])  # in, and setting up their own practice
+        third = h.user(C_ID, "Tal")
+        await send(h, third, f"/start p-{code}")  # the used link admits nobody else
+        assert "open only to people invited" in newest(third)
+        assert await h.repo.get_profile(third.id) is None
+
+
+async def test_declining_in_invite_mode_stores_nothing(clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    async with Harness(InMemoryRepository(), clock, access_mode="invite") as h:
+        _, stranger, code = await partner_link_in_invite_mode(h)
+        await send(h, stranger, f"/start p-{code}")
+        await press(h, stranger, "Decline")
+        assert "Nothing was linked" in newest(stranger)
+        assert await h.repo.get_profile(stranger.id) is None
+        await send(h, stranger, "/checkin")
+        assert "open only to people invited" in newest(stranger)
+
+
+async def test_partner_links_admit_nobody_when_the_operator_says_so(clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    async with Harness(InMemoryRepository(), clock, access_mode="invite", partner_admits=False) as h:
+        _, stranger, code = await partner_link_in_invite_mode(h)
+        await send(h, stranger, f"/start p-{code}")
+        assert "open only to people invited" in newest(stranger)
