@@ -433,7 +433,7 @@ async def partner_link_in_invite_mode(h: Harness) -> tuple[FakeUser, FakeUser, s
 async def test_an_accepted_partner_link_admits_the_partner_in_invite_mode(clock: Clock) -> None:
     clock.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     async with Harness(InMemoryRepository(), clock, access_mode="invite") as h:
-        member, stranger, code = await partner_link_in_invite_mode(h)
+        _, stranger, code = await partner_link_in_invite_mode(h)
         await send(h, stranger, "/start p-" + "x" * 16)  # a forged code lets nobody in
         assert "open only to people invited" in newest(stranger)
         await send(h, stranger, f"/start p-{code}")
