@@ -3,9 +3,11 @@ unlinking, refusals, double taps and deletion (issue 12, and issue 15's couple-m
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from bot.domain.models import Entry, Profile
 from bot.domain.partners import ShareState
 from bot.handlers.partner import ANSWERED, DELIVERY_JOB, INVITE_REFUSED, REPLY_LABEL, SHARE_REFUSED
 from bot.localapi.user import FakeUser
+from bot.storage.couples import FileCouples
 from bot.storage.memory import InMemoryRepository
 from bot.texts import CATALOGS
 from tests.conftest import Clock, Harness, press, send
@@ -144,8 +147,8 @@ async def test_boundary_shared_acknowledged_and_its_outcome_reaches_the_author(
     assert "“Thank you for telling me.”" in newest(a)
     (share,) = [s for s, _ in await harness.services.couples.shares_of(a.id)]
     assert share.state is ShareState.ACKNOWLEDGED and share.response == "thanks"
-    updates = await harness.repo.list_entries(a.id, "boundary_update")
-    assert any(u.data.get("partner_response") == "thanks" for u in updates)
+    (update,) = await harness.repo.list_entries(a.id, "boundary_update")
+    assert update.data == {"boundary_id": share.payload["boundary_id"], "shared": True, "with_partner": True}
     await send(harness, a, "/boundaries")
     assert "(shared)" in newest(a)
     answered = len(a.all_messages())
@@ -466,3 +469,27 @@ async def test_partner_links_admit_nobody_when_the_operator_says_so(clock: Clock
         _, stranger, code = await partner_link_in_invite_mode(h)
         await send(h, stranger, f"/start p-{code}")
         assert "open only to people invited" in newest(stranger)
+
+
+async def test_partners_answering_each_other_at_the_same_moment_never_deadlock(
+    harness: Harness, morning: Clock, tmp_path: Path
+) -> None:
+    harness.services.couples = FileCouples(tmp_path, None)  # on disk: every store call yields
+    a, b = await linked(harness)
+    for author in (a, b):
+        await write_boundary(harness, author)
+        await press(harness, author, "Share with " + ("Noam" if author is a else "Dana") + " now")
+    presses = []
+    for reader in (a, b):
+        data = next(
+            str(button["callback_data"])
+            for message in reversed(reader.all_messages())
+            for row in (message.markup or {}).get("inline_keyboard", [])
+            for button in row
+            if "Thank" in button["text"]
+        )
+        presses.append(harness.request.callback_update(reader.id, data, bot=harness.app.bot))
+    processor = harness.app.update_processor
+    both = [processor.process_update(update, harness.app.process_update(update)) for update in presses]
+    await asyncio.wait_for(asyncio.gather(*both), timeout=5)  # each holds their own lock meanwhile
+    assert "“Thank you for telling me.”" in newest(a) and "“Thank you for telling me.”" in newest(b)

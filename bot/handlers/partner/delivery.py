@@ -29,7 +29,6 @@ from bot.handlers.common import (
     feeling_label,
     lang,
     mark_chosen,
-    person,
     pressed,
     say,
     services,
@@ -248,16 +247,13 @@ async def on_reply_button(update: Update, context: Context) -> None:
     await mark_chosen(query.message, plain(REPLY_LABEL[answered.kind, response], language))
     if not await couples.still_linked(svc, answered):
         return  # the author ended the link (perhaps quietly): nothing goes back
+    # The answer lives in the couple's record; telling the author writes nothing of theirs, so no
+    # lock of theirs is taken (two partners answering each other at once must not wait on each other).
     current = await couples.couple(svc, answered.sender)
-    async with person(context, answered.sender):
-        if answered.kind is ShareKind.BOUNDARY:
-            boundary_id = str(answered.payload.get("boundary_id", ""))
-            if boundary_id:
-                await couples.note_boundary_shared(svc, answered.sender, boundary_id, response)
-        await tell(
-            context,
-            answered.sender,
-            ANSWERED[answered.kind, response],
-            partner=current.partner_name if current else "",
-            interest=str(answered.payload.get("interest", "")),
-        )
+    await tell(
+        context,
+        answered.sender,
+        ANSWERED[answered.kind, response],
+        partner=current.partner_name if current else "",
+        interest=str(answered.payload.get("interest", "")),
+    )

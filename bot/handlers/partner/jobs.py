@@ -39,8 +39,7 @@ async def deliver_due(context: Context) -> None:
     for item in shares:
         if await deliver(context, item) is False:
             names = await svc.couples.names(item.pairing_id)  # kept after the link ends
-            async with person(context, item.sender):
-                await tell(context, item.sender, "share.not_delivered", partner=names.get(item.receiver, ""))
+            await tell(context, item.sender, "share.not_delivered", partner=names.get(item.receiver, ""))
     for ask in asks:
         async with person(context, ask.author):
             await offer_boundary(

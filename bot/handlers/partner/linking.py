@@ -21,7 +21,6 @@ from bot.handlers.common import (
     first_name,
     lang,
     menu_press,
-    person,
     pressed,
     remember_menu,
     say,
@@ -160,8 +159,7 @@ async def on_join_button(update: Update, context: Context) -> None:
     if profile is None or not profile.onboarded:
         await say(context, uid, language, "partner.accepted_setup")
     inviter = invite.inviter_id
-    async with person(context, inviter):
-        await tell(context, inviter, "partner.accepted_inviter", partner=first_name(update))
+    await tell(context, inviter, "partner.accepted_inviter", partner=first_name(update))
 
 
 async def on_hours_button(update: Update, context: Context) -> None:
@@ -216,8 +214,7 @@ async def on_unlink_button(update: Update, context: Context) -> None:
         await say(context, uid, language, "partner.unlinked_quietly", partner=current.partner_name)
         return
     await say(context, uid, language, "partner.unlinked", partner=current.partner_name)
-    async with person(context, current.partner):
-        await tell(context, current.partner, "partner.ended_by_partner", partner=current.my_name)
+    await tell(context, current.partner, "partner.ended_by_partner", partner=current.my_name)
 
 
 async def forget(context: Context, uid: int) -> None:
@@ -229,5 +226,4 @@ async def forget(context: Context, uid: int) -> None:
     for item in removed:
         await delete_delivered(context, item)
     for partner in partners_told:
-        async with person(context, partner):
-            await tell(context, partner, "partner.partner_left", partner=current.my_name if current else "")
+        await tell(context, partner, "partner.partner_left", partner=current.my_name if current else "")
