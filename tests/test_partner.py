@@ -20,6 +20,7 @@ from bot.storage.memory import InMemoryRepository
 from bot.texts import CATALOGS
 from tests.conftest import Clock, Harness, press, send
 from tests.test_flows import question, write_boundary
+from tests.test_i18n import english_words
 
 A_ID, B_ID, C_ID = 1001, 2002, 3003
 
@@ -493,3 +494,34 @@ async def test_partners_answering_each_other_at_the_same_moment_never_deadlock(
     both = [processor.process_update(update, harness.app.process_update(update)) for update in presses]
     await asyncio.wait_for(asyncio.gather(*both), timeout=5)  # each holds their own lock meanwhile
     assert "“Thank you for telling me.”" in newest(a) and "“Thank you for telling me.”" in newest(b)
+
+
+async def test_a_hebrew_speaking_partner_meets_no_english(harness: Harness, morning: Clock) -> None:
+    a, b = harness.user(A_ID, "Dana"), harness.user(B_ID, "Noa", language_code="he")
+    await onboard(harness, a)
+    await harness.repo.save_profile(
+        Profile(user_id=b.id, timezone="Asia/Jerusalem", morning=time(7), evening=time(21), onboarded=True,
+                language="he", gender="masculine")
+    )  # fmt: skip
+    code = await invite_code(harness, a)
+    start = len(b.all_messages())
+    await send(harness, b, f"/start p-{code}")
+    await press(harness, b, "לאשר")
+    await send(harness, a, "/did piano 20m")
+    await press(harness, a, "Tell Noa")
+    await write_boundary(harness, a)
+    await press(harness, a, "Share with Noa now")
+    await press(harness, b, "תודה שסיפרת לי")
+    await send(harness, b, "/did ציור 30m")
+    await press(harness, b, "לספר ל־Dana")
+    await send(harness, b, "/partner")
+    await press(harness, b, "ביטול הקישור")
+    await press(harness, b, "לבטל בשקט")
+    seen = [m.content for m in b.all_messages()[start:] if not m.edited]
+    assert len(seen) >= 6, seen
+    allowed = {"Dana", "piano", "phones", "dinner", "please", "really", "when", "because", "present", "with", "you",
+               "want", "need", "eat", "the"}  # A's own words, sent on purpose  # fmt: skip
+    for text in seen:
+        assert not [w for w in english_words(text) if w not in allowed], text
+    assert "מפנה זמן ל־" in "\n".join(seen) and "כתוב" not in "\n".join(seen[:1])
+    assert "Thank you" not in newest(b)
