@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -60,7 +61,7 @@ def _invite_key(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()[:32]
 
 
-class Couples:
+class Couples(ABC):
     """The couple records; subclasses say where documents live (memory or files)."""
 
     def __init__(self) -> None:
@@ -68,17 +69,21 @@ class Couples:
 
     # -- where documents live (subclasses) ------------------------------------------------
 
+    @abstractmethod
     def _read(self, kind: str, name: str) -> Document | None:
-        raise NotImplementedError
+        """The document `name` of `kind` (pairings, members, invites; markers read as {}), or None."""
 
+    @abstractmethod
     def _write(self, kind: str, name: str, document: Document) -> None:
-        raise NotImplementedError
+        """Replace the document durably (a marker: create it)."""
 
+    @abstractmethod
     def _remove(self, kind: str, name: str) -> None:
-        raise NotImplementedError
+        """Remove it durably; no error if it is not there."""
 
+    @abstractmethod
     def _names(self, kind: str) -> list[str]:
-        raise NotImplementedError
+        """The names of every document (or marker) of `kind`, sorted."""
 
     async def _call(self, body: Callable[[], _T]) -> _T:
         return body()

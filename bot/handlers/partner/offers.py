@@ -46,6 +46,7 @@ OFFER_BUTTON: Final = {
 }
 
 
+OPEN_OFFERS = 32  # offers a person can still answer; older ones have passed
 STATEMENT_CLIP = 300  # characters of a boundary quoted in an offer (the share itself carries it whole)
 
 
@@ -72,7 +73,11 @@ async def _offer(
 ) -> None:
     """Send an offer; only its own buttons, on this message, once, can act on it (`UserData.offers`)."""
     message = await say(context, uid, language, key, InlineKeyboardMarkup(rows), **values)
-    context.application.user_data[uid].offers[offer] = message.message_id
+    offers = context.application.user_data[uid].offers
+    offers.pop(offer, None)  # a newer offer of the same item replaces the older one
+    offers[offer] = message.message_id
+    while len(offers) > OPEN_OFFERS:
+        del offers[next(iter(offers))]  # the oldest offers have passed
 
 
 def _take_offer(update: Update, context: Context, offer: str) -> bool:
