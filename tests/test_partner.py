@@ -543,3 +543,16 @@ async def test_a_hebrew_speaking_partner_meets_no_english(harness: Harness, morn
         assert not [w for w in english_words(text) if w not in allowed], text
     assert "מפנה זמן ל־" in "\n".join(seen) and "כתוב" not in "\n".join(seen[:1])
     assert "Thank you" not in newest(b)
+
+
+async def test_an_interest_that_did_not_join_a_full_list_can_still_be_told(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = await linked(harness)
+    profile = await harness.repo.get_profile(a.id)
+    assert profile is not None
+    profile.interests = [f"interest {n}" for n in range(12)]
+    await harness.repo.save_profile(profile)
+    await send(harness, a, "/did kintsugi 20m")
+    await press(harness, a, "Tell Noam")
+    assert "Sent to Noam" in newest(a) and "making time for kintsugi" in newest(b)

@@ -56,6 +56,18 @@ async def remove_interest(svc: Services, uid: int, the_id: str) -> str | None:
     return found
 
 
+async def known(svc: Services, uid: int, today: date) -> list[str]:
+    """The person's listed interests and any they logged time for this week (a full list does not
+    take new names, yet the time was made)."""
+    profile = await svc.repo.get_profile(uid)
+    names = list(profile.interests) if profile else []
+    for entry in await svc.repo.list_entries(uid, EntryKind.INTEREST_TIME, today - WEEK, today):
+        name = clean_name(str(entry.data.get("interest", "")))
+        if name and name.casefold() not in (n.casefold() for n in names):
+            names.append(name)
+    return names
+
+
 async def is_full(svc: Services, uid: int) -> bool:
     profile = await svc.repo.get_profile(uid)
     return profile is not None and len(profile.interests) >= MAX_INTERESTS

@@ -363,15 +363,13 @@ async def on_interest_button(update: Update, context: Context) -> None:
     query, (the_id,) = pressed(update, callbacks.SHARE_INTEREST)
     uid, language = user_id(update), lang(update, context)
     svc = services(context)
-    profile = await svc.repo.get_profile(uid)
-    name = next(
-        (n for n in (profile.interests if profile else []) if interests.interest_id(n) == the_id), None
-    )
+    day = exercises.today(svc, await svc.repo.get_profile(uid))
+    names = await interests.known(svc, uid, day)
+    name = next((n for n in names if interests.interest_id(n) == the_id), None)
     if name is None or not _take_offer(update, context, f"i:{the_id}"):
         await answer_passed(query, language)
         return
     await query.answer()
-    day = exercises.today(svc, profile)
     await send_share(
         context, uid, language, ShareKind.INTEREST, f"{the_id}:{day.isoformat()}", {"interest": name}
     )
