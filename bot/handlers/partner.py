@@ -711,8 +711,8 @@ async def on_note_text(update: Update, context: Context) -> None:
         return
     data.partner_notes[entry_id] = text
     preview = Share(
-        share_id="preview", pairing_id="", sender=uid, receiver=uid, kind=ShareKind.FEELING,
-        payload=payload, created_at=svc.clock(), deliver_at=svc.clock(),
+        share_id=couples.share_id(uid, ShareKind.FEELING, entry_id), pairing_id="", sender=uid, receiver=uid,
+        kind=ShareKind.FEELING, payload=payload, created_at=svc.clock(), deliver_at=svc.clock(),
     )  # fmt: skip
     shown, _ = _received_text(preview, current.my_name, language)
     rows = [
