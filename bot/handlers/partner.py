@@ -465,22 +465,25 @@ async def on_reply_button(update: Update, context: Context) -> None:
 async def deliver_due(context: Context) -> None:
     """JobQueue callback: shares whose morning has come, and boundaries someone wanted to sleep on."""
     svc = services(context)
-    shares, asks = await couples.take_due(svc)
-    for item in shares:
-        if await deliver(context, item) is False:
-            async with person(context, item.sender):
-                current = await couples.couple(svc, item.sender)
-                await _tell(
-                    context,
-                    item.sender,
-                    "share.not_delivered",
-                    partner=current.partner_name if current else "",
+    while True:
+        shares, asks = await couples.take_due(svc)  # one share at a time (see Couples.take_due)
+        for item in shares:
+            if await deliver(context, item) is False:
+                async with person(context, item.sender):
+                    current = await couples.couple(svc, item.sender)
+                    await _tell(
+                        context,
+                        item.sender,
+                        "share.not_delivered",
+                        partner=current.partner_name if current else "",
+                    )
+        for ask in asks:
+            async with person(context, ask.author):
+                await offer_boundary(
+                    context, ask.author, await voice_for(svc, ask.author), ask.boundary_id, again=True
                 )
-    for ask in asks:
-        async with person(context, ask.author):
-            await offer_boundary(
-                context, ask.author, await voice_for(svc, ask.author), ask.boundary_id, again=True
-            )
+        if not shares:
+            return
 
 
 # --- offers: the author chooses, one item at a time ---------------------------------------
