@@ -13,17 +13,21 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.domain.models import Profile
+from bot.domain.partners import InviteRefusal, PartnerInvite, ShareKind, ShareState
 from bot.localapi.records import BotMessage
 from bot.localapi.user import FakeUser
+from bot.storage.couples import FileCouples
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import plain, voice_of
 from tests.fakeapi.clocked_bot import ProcessClock
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -389,3 +393,240 @@ async def test_every_refusal_end_to_end(server: FakeTelegramServer, tmp_path: Pa
     assert received == ["Ada is making time for chess. 🌱", "Ada is making time for running. 🌱"]
     for person in (cy, gil, hana):
         assert not any("You are now linked" in m.content for m in person.all_messages())
+
+
+def held(server: FakeTelegramServer, chat_id: int) -> Callable[[], bool]:
+    """Whether a sendMessage to `chat_id` is being held by the fake server (asked, not answered)."""
+    return lambda: any(
+        c.params.get("chat_id") == chat_id and c.status is None for c in server.calls("sendMessage")
+    )
+
+
+async def kill_while_held(bot: BotProcess, server: FakeTelegramServer, chat_id: int) -> None:
+    """SIGKILL the bot while its message to `chat_id` is on the wire, then start it again."""
+    await wait_until(held(server, chat_id), "the message is held", details=bot.logs)
+    bot.kill()
+    await bot.start()
+
+
+async def test_kill_during_link_and_during_shares(server: FakeTelegramServer, tmp_path: Path) -> None:
+    """kill -9 while the link's confirmation is on the wire, while a share goes out at once, and
+    while a night-queued share goes out at the morning: after each restart both sides agree on
+    the link and every share reached Noam exactly once."""
+    dana, noam = server.user(8401, "Dana"), server.user(8402, "Noam")
+    await seed(tmp_path / "data", dana_profile(dana), Profile(noam.id, timezone="Asia/Jerusalem",
+               morning=time(7, 0), onboarded=True, nudges_off=["morning"]))  # fmt: skip
+    bot, clock = clocked(server, tmp_path)
+    async with bot:
+        payload = await invite(dana)
+        await noam.send(f"/start {payload}")
+        intro = await noam.wait_for(offers("Accept"))
+        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        await noam.press(intro, "Accept")
+        await kill_while_held(bot, server, noam.id)  # the link is written; nobody was told yet
+        await noam.wait_for(has("You are now linked with Dana."))  # the held answer went out
+        for person, partner in ((dana, "Noam"), (noam, "Dana")):
+            await person.send("/partner")
+            await person.wait_for(has(f"You are linked with {partner} since"))
+
+        offer = await write_boundary(dana)
+        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        await dana.press(offer, "Share with Noam now")
+        await kill_while_held(bot, server, noam.id)
+        await noam.wait_for(has(BOUNDARY_STATEMENT))
+
+        clock.set(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 23:30 for Noam
+        await dana.send("/did watercolours 30m")
+        await dana.press(await dana.wait_for(has("making time for watercolours")), "Tell Noam")
+        await dana.wait_for(has("it will arrive at their morning"))
+        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        clock.set(datetime(2026, 12, 1, 5, 0, 1, tzinfo=UTC))
+        await kill_while_held(bot, server, noam.id)
+        await noam.wait_for(has("Dana is making time for watercolours."))
+        await asyncio.sleep(1.0)  # ticks of the restarted bot, in which nothing may go again
+        await bot.settle()
+    assert bot.logs().count("Couple records repaired after a crash: 0 links, 1 shares") == 2  # mid-share
+
+    assert sum(BOUNDARY_STATEMENT in m.content for m in noam.all_messages()) == 1
+    assert sum("making time for watercolours" in m.content for m in noam.all_messages()) == 1
+    couples = FileCouples(tmp_path / "data", None)
+    pairing = await couples.current(dana.id)
+    assert pairing is not None and pairing == await couples.current(noam.id)
+    states = {share.kind: share.state for share, _ in await couples.shares_of(noam.id)}
+    assert states == {ShareKind.BOUNDARY: ShareState.DELIVERED, ShareKind.INTEREST: ShareState.DELIVERED}
+
+
+class Crash(Exception):
+    """Stands for a kill -9 between two storage operations."""
+
+
+class CrashingCouples(FileCouples):
+    """The real file store, stopped dead after `steps` file operations (writes and removals)."""
+
+    def __init__(self, data_dir: Path, steps: int) -> None:
+        super().__init__(data_dir, None)
+        self.steps = steps
+
+    def _step(self) -> None:
+        if self.steps == 0:
+            raise Crash
+        self.steps -= 1
+
+    def _write(self, kind: str, name: str, document: dict[str, Any]) -> None:
+        self._step()
+        super()._write(kind, name, document)
+
+    def _remove(self, kind: str, name: str) -> None:
+        self._step()
+        super()._remove(kind, name)
+
+
+PAIRING_ID = "a1b2c3d4e5f60718"  # the shape services.partners gives them
+INVITE = PartnerInvite("c0de-c0de_c0de-c", 9001, "Dana", NOON, NOON + timedelta(days=7))
+
+
+async def crashed_link(data_dir: Path, steps: int) -> bool:
+    """An invite accepted by 9002 with the process dying after `steps` file operations; whether it
+    got to the end anyway."""
+    await FileCouples(data_dir, None).create_invite(INVITE)
+    try:
+        await CrashingCouples(data_dir, steps).accept(INVITE.code, 9002, "Noam", NOON, PAIRING_ID)
+    except Crash:
+        return False
+    return True
+
+
+async def test_a_link_cut_short_at_any_write_is_repaired_so_both_sides_agree(tmp_path: Path) -> None:
+    """Linking writes a marker, the couple's document, both members' lists, the used invite and
+    removes the marker. A crash after any of these and `repair` at the next start leave both people
+    linked or neither, the invite used exactly when they are, and no marker behind."""
+    outcomes = []
+    for steps in range(20):
+        data_dir = tmp_path / str(steps)
+        finished = await crashed_link(data_dir, steps)
+        couples = FileCouples(data_dir, None)
+        couples.repair()
+        dana, noam = await couples.current(INVITE.inviter_id), await couples.current(9002)
+        assert dana == noam, f"after {steps} writes the two sides disagree: {dana} / {noam}"
+        invite = await couples.get_invite(INVITE.code)
+        assert invite is not None and (invite.used_by == 9002) == (dana is not None)
+        assert not list((data_dir / "couples").glob("linking/*"))
+        if dana is None:  # the link never happened: the invite still works
+            assert (
+                await couples.accept(INVITE.code, 9002, "Noam", NOON, "0f1e2d3c4b5a6978")
+                != InviteRefusal.USED
+            )
+        outcomes.append(dana is not None)
+        if finished:
+            break
+    # Six operations; linked exactly when the couple's document (the second) was written.
+    assert finished and outcomes == [False, False, True, True, True, True, True]
+
+
+async def test_the_bot_repairs_a_half_written_link_at_start(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """A kill left the marker, the couple's document and only the inviter's list: the restarted
+    bot shows the link to both, and the invite is used up."""
+    data_dir = tmp_path / "data"
+    assert not await crashed_link(data_dir, 3)  # marker, document, Dana's list
+    couples = FileCouples(data_dir, None)
+    assert await couples.current(9002) is None and await couples.current(INVITE.inviter_id) is not None
+    dana, noam, cy = (
+        server.user(INVITE.inviter_id, "Dana"),
+        server.user(9002, "Noam"),
+        server.user(9003, "Cy"),
+    )
+    async with BotProcess(server, tmp_path):
+        for person, partner in ((dana, "Noam"), (noam, "Dana")):
+            await person.send("/partner")
+            await person.wait_for(has(f"You are linked with {partner} since"))
+        await cy.send(f"/start p-{INVITE.code}")
+        await cy.wait_for(has("This invite link has already been used."))
+
+
+async def test_delete_leaves_no_byte_of_her_texts_and_tells_him(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """After Dana's /delete nothing she wrote or shared (nor her name) is in any file under the data
+    directory, his included; the messages he received are deleted from his chat; he is told."""
+    dana, noam = server.user(8501, "Zelphira"), server.user(8502, "Noam")
+    await seed(tmp_path / "data", dana_profile(dana), Profile(noam.id, timezone="Asia/Jerusalem",
+               morning=time(7, 0), onboarded=True, nudges_off=["morning"]))  # fmt: skip
+    note = "Could we walk by the quarry lake on Saturday"
+    bot, _clock = clocked(server, tmp_path)
+    async with bot:
+        await link(dana, noam, "Zelphira", "Noam")
+        await dana.press(await write_boundary(dana), "Share with Noam now")
+        boundary = await noam.wait_for(has(BOUNDARY_STATEMENT))
+        await noam.press(boundary, "Let's talk about it")
+        await check_in(dana)
+        await dana.press(await dana.wait_for(has("how you feel?")), "Add a sentence for Noam")
+        await dana.send(note)
+        await dana.press(await dana.wait_for(has("This is what Noam will read")), "Send")
+        feeling = await noam.wait_for(has(note))
+        await dana.send("/did marquetry 25m")
+        await dana.press(await dana.wait_for(has("making time for marquetry")), "Tell Noam")
+        interest = await noam.wait_for(has("marquetry"))
+        await noam.press(interest, "🎉 Cheer")
+        await dana.wait_for(has("Noam cheers you on for marquetry!"))
+        await bot.settle()
+        data_files = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+        assert any(b"marquetry" in p.read_bytes() for p in data_files)  # the search below can find them
+
+        await dana.send("/delete")
+        await dana.press(await dana.wait_for(offers("🗑 Yes, erase everything")), "🗑 Yes, erase everything")
+        await dana.wait_for(has("Everything about you has been erased."))
+        await noam.wait_for(has("Zelphira has left the bot and erased their data, so your link has ended."))
+        await noam.send("/partner")
+        await noam.wait_for(has("Practising side by side"))
+        await bot.settle()
+
+    hers = [
+        BOUNDARY_STATEMENT,
+        "phones away while we eat",
+        note,
+        "quarry lake",
+        "marquetry",
+        "Zelphira",
+        *DIARY,
+    ]
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            for text in hers:
+                assert text.encode() not in raw, f"{text!r} is still in {path}"
+    assert all(noam.is_deleted(m) for m in (boundary, feeling, interest))
+    assert await TinyDBRepository(tmp_path / "data").get_profile(noam.id) is not None  # his own data stays
+
+
+INTERESTS = ("watercolours", "bouldering")
+
+
+async def test_kill_while_the_first_of_two_queued_shares_goes_out_loses_neither(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """Two shares wait for Noam's morning; the bot is killed while the first is on the wire. After
+    the restart the second still reaches him, and neither comes twice."""
+    dana, noam = server.user(8601, "Dana"), server.user(8602, "Noam")
+    await seed(tmp_path / "data", dana_profile(dana), Profile(noam.id, timezone="Asia/Jerusalem",
+               morning=time(7, 0), onboarded=True, nudges_off=["morning"]))  # fmt: skip
+    bot, clock = clocked(server, tmp_path, start=datetime(2026, 11, 30, 21, 30, tzinfo=UTC))
+    async with bot:
+        await link(dana, noam, "Dana", "Noam")
+        for interest in INTERESTS:
+            await dana.send(f"/did {interest} 30m")
+            await dana.press(await dana.wait_for(has(f"making time for {interest}")), "Tell Noam")
+            await dana.wait_for(has("it will arrive at their morning"))
+        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        clock.set(datetime(2026, 12, 1, 5, 0, 1, tzinfo=UTC))
+        await kill_while_held(bot, server, noam.id)
+        await wait_until(  # the held one may land after the restarted bot sent the other
+            lambda: all(any(f"for {i}." in m.content for m in noam.all_messages()) for i in INTERESTS),
+            "both shares reached Noam",
+            details=bot.logs,
+        )
+        await asyncio.sleep(1.0)
+        await bot.settle()
+    for interest in INTERESTS:
+        assert sum(f"making time for {interest}" in m.content for m in noam.all_messages()) == 1
