@@ -322,8 +322,11 @@ class Couples(ABC):
         await self._call(lambda: self._locked(body))
 
     async def take_due(self, now: datetime) -> tuple[list[Share], list[ShareAsk]]:
-        """Queued shares whose time has come (now marked sending: handed out once) and due asks
-        (removed). Couples with nothing left waiting lose their due marker."""
+        """One queued share whose time has come (now marked sending: handed out once), if any, and
+        the due asks (removed). Couples with nothing left waiting lose their due marker.
+
+        One share at a time: a share is marked sending just before it goes, so a crash while one
+        is on the wire leaves the others queued rather than counted as delivered."""
 
         def body() -> tuple[list[Share], list[ShareAsk]]:
             shares: list[Share] = []
@@ -336,7 +339,7 @@ class Couples(ABC):
                 changed = False
                 for index, raw in enumerate(document["shares"]):
                     share = Share.from_dict(raw)
-                    if share.state is ShareState.QUEUED and share.deliver_at <= now:
+                    if share.state is ShareState.QUEUED and share.deliver_at <= now and not shares:
                         sending = _replace_state(share, ShareState.SENDING)
                         document["shares"][index] = sending.to_dict()
                         shares.append(sending)

@@ -29,9 +29,13 @@ class BotProcess:
         extra_toml: str = "",
         telegram_toml: str = "",
         ready_method: str = "getUpdates",
+        module: str = "bot",
+        env: dict[str, str] | None = None,
     ) -> None:
         """`telegram_toml` adds keys to the [telegram] table; `ready_method` is the call that shows
-        the bot is up (getUpdates when polling, setWebhook in webhook mode)."""
+        the bot is up (getUpdates when polling, setWebhook in webhook mode). `module` is what
+        `python -m` runs (tests.fakeapi.clocked_bot: the bot with a movable clock), `env` is
+        added to its environment."""
         self.server = server
         self.workdir = workdir
         self.config_path = workdir / "config.toml"
@@ -53,6 +57,8 @@ level = "{log_level}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.ready_method = ready_method
+        self.module = module
+        self.extra_env = dict(env or {})
 
     async def start(self) -> None:
         """Start the process and wait until it polls for updates (or sets its webhook)."""
@@ -62,11 +68,12 @@ level = "{log_level}"
             "TELEGRAM_BOT_TOKEN": self.server.token,
             "PYTHONPATH": str(ROOT),
             "PTB_TIMEDELTA": "true",
+            **self.extra_env,
         }
         env.pop("CHECKIN_BOT_CONFIG", None)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; we poll below
-                [sys.executable, "-m", "bot", "--config", str(self.config_path)],
+                [sys.executable, "-m", self.module, "--config", str(self.config_path)],
                 cwd=self.workdir,
                 env=env,
                 stdout=log,

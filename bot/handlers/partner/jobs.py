@@ -35,13 +35,16 @@ async def restore(app: App) -> None:
 async def deliver_due(context: Context) -> None:
     """JobQueue callback: shares whose morning has come, and boundaries someone wanted to sleep on."""
     svc = services(context)
-    shares, asks = await couples.take_due(svc)
-    for item in shares:
-        if await deliver(context, item) is False:
-            names = await svc.couples.names(item.pairing_id)  # kept after the link ends
-            await tell(context, item.sender, "share.not_delivered", partner=names.get(item.receiver, ""))
-    for ask in asks:
-        async with person(context, ask.author):
-            await offer_boundary(
-                context, ask.author, await voice_for(svc, ask.author), ask.boundary_id, again=True
-            )
+    while True:
+        shares, asks = await couples.take_due(svc)  # one share at a time (see Couples.take_due)
+        for item in shares:
+            if await deliver(context, item) is False:
+                names = await svc.couples.names(item.pairing_id)  # kept after the link ends
+                await tell(context, item.sender, "share.not_delivered", partner=names.get(item.receiver, ""))
+        for ask in asks:
+            async with person(context, ask.author):
+                await offer_boundary(
+                    context, ask.author, await voice_for(svc, ask.author), ask.boundary_id, again=True
+                )
+        if not shares:
+            return
