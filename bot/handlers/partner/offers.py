@@ -131,7 +131,14 @@ async def on_boundary_button(update: Update, context: Context) -> None:
         await answer_passed(query, language)
         return
     await query.answer()
-    await drop_buttons(query.message)
+    await _act_on_boundary(context, uid, language, boundary_id, boundary.data, action)
+    await drop_buttons(query.message)  # after what was chosen is stored: a crash never loses a choice
+
+
+async def _act_on_boundary(
+    context: Context, uid: int, language: str, boundary_id: str, data: dict[str, Any], action: str
+) -> None:
+    svc = services(context)
     if action == "private":
         await say(context, uid, language, "share.private")
     elif action == "sleep":
@@ -141,7 +148,7 @@ async def on_boundary_button(update: Update, context: Context) -> None:
         else:
             await say(context, uid, language, "share.sleeping")
     else:
-        payload = {"boundary_id": boundary_id, "statement": engine.compose("{statement}", boundary.data)}
+        payload = {"boundary_id": boundary_id, "statement": engine.compose("{statement}", data)}
         await send_share(context, uid, language, ShareKind.BOUNDARY, boundary_id, payload)
         if await couples.find_share(svc, uid, couples.share_id(uid, ShareKind.BOUNDARY, boundary_id)):
             await couples.note_boundary_shared(svc, uid, boundary_id)
@@ -223,12 +230,18 @@ async def on_feeling_button(update: Update, context: Context) -> None:
     uid, language = user_id(update), lang(update, context)
     svc = services(context)
     entry = await _checkin(svc, uid, entry_id)
-    data = user_data(context)
     if entry is None or not _take_offer(update, context, f"f:{entry_id}"):
         await answer_passed(query, language)
         return
     await query.answer()
-    await drop_buttons(query.message)
+    await _act_on_feeling(context, uid, language, entry, choice)
+    await drop_buttons(query.message)  # after what was chosen is stored: a crash never loses a choice
+
+
+async def _act_on_feeling(context: Context, uid: int, language: str, entry: Entry, choice: str) -> None:
+    svc = services(context)
+    entry_id = entry.entry_id
+    data = context.application.user_data[uid]
     data.partner_note = None
     current = await couples.couple(svc, uid)
     if choice == "no":
