@@ -25,7 +25,7 @@ from datetime import date
 from functools import cache
 from typing import Final, Literal
 
-from bot.domain.engine import phrase_fold
+from bot.domain.wording import phrase_fold
 
 __all__ = ["HARMLESS_IDIOMS", "NEGATIONS", "PHRASES", "Concern", "note_due", "points_to_danger"]
 
