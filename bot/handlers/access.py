@@ -17,7 +17,7 @@ from bot.texts import t
 
 INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and fits a /start payload
 # Commands anyone may use in a private chat, let in or not: someone in a crisis must reach help
-# lines whoever they are. They only read the config and the catalogs, so nothing is stored about them.
+# lines whoever they are. They write nothing, so nothing is stored about them.
 ALWAYS_OPEN = frozenset({"support", "privacy", "help"})
 
 
