@@ -113,6 +113,13 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     the chunk and reopened at the start of the next. Only the whitespace at a break is dropped,
     and no chunk is blank. Assumes `text` is well-formed (as `bot.texts.t` makes it).
     """
+    chunks, rest = _split(text, limit)
+    return [*chunks, rest] if _has_visible(rest) else chunks
+
+
+def _split(text: str, limit: int) -> tuple[list[str], str]:
+    """`text` as chunks that are full, and the rest after the last break: whole (its trailing
+    whitespace kept), well-formed and at most `limit` long, so that more text can follow it."""
     if limit < 2:
         raise ValueError("limit must allow one character of any kind")
     atoms = _atoms(text)
@@ -124,32 +131,48 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         while end < len(atoms) and length + _units(atoms[end].text) <= limit:
             length += _units(atoms[end].text)
             end += 1
-        cut = end if end == len(atoms) else _break_at(atoms, start, end, limit)
+        if end == len(atoms):
+            break
+        cut = _break_at(atoms, start, end, limit)
         body = atoms[start:cut]
-        if cut < len(atoms):  # the whitespace before a break goes
-            while body and body[-1].tag is None and body[-1].text.isspace():
-                body.pop()
-        stack = list(open_tags)
-        for atom in body:
-            _track(stack, atom)
+        while body and body[-1].tag is None and body[-1].text.isspace():  # the whitespace before a break goes
+            body.pop()
+        chunk, still_open = _enclosed(open_tags, body)
         if any(_visible(atom) for atom in body):
-            chunks.append(
-                "".join(a.raw for a in open_tags)
-                + "".join(a.raw for a in body)
-                + "".join(f"</{a.tag}>" for a in reversed(stack))
-            )
-        open_tags, start = stack, cut
+            chunks.append(chunk)
+        open_tags, start = still_open, cut
         # The whitespace after a break goes too; tags among it are carried into the next chunk.
         while start < len(atoms) and not _visible(atoms[start]):
             _track(open_tags, atoms[start])
             start += 1
-    return chunks
+    return chunks, _enclosed(open_tags, atoms[start:])[0] if start < len(atoms) else ""
+
+
+def _enclosed(open_tags: Sequence[_Atom], body: Sequence[_Atom]) -> tuple[str, list[_Atom]]:
+    """`body` with the tags open before it reopened and those still open after it closed; and
+    the tags still open (the next chunk reopens them)."""
+    still_open = list(open_tags)
+    for atom in body:
+        _track(still_open, atom)
+    html = (
+        "".join(a.raw for a in open_tags)
+        + "".join(a.raw for a in body)
+        + "".join(f"</{a.tag}>" for a in reversed(still_open))
+    )
+    return html, still_open
+
+
+def _has_visible(source: str) -> bool:
+    """Whether Telegram HTML shows anything but whitespace (a blank message would be refused)."""
+    return any(_visible(atom) for atom in _atoms(source))
 
 
 def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     """Join lines of Telegram HTML into as few messages as fit; a longer line is split, not cut.
 
-    Each line must be well-formed on its own (one `t()` result, for instance).
+    Each line must be well-formed on its own (one `t()` result, for instance). A line too long
+    to join is split together with what came before it, and the rest of that split (whole, not
+    a chunk with its trailing whitespace gone) is what the next line joins.
     """
     chunks: list[str] = []
     current, current_length = "", 0
@@ -159,14 +182,14 @@ def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
             current, current_length = f"{current}\n{line}", current_length + 1 + length
             continue
         if length <= limit:
-            if current.strip():
+            if _has_visible(current):
                 chunks.append(current)
             current, current_length = line, length
             continue
-        *whole, current = split_html(f"{current}\n{line}" if current else line, limit) or [""]
+        whole, current = _split(f"{current}\n{line}" if current else line, limit)
         chunks.extend(whole)
         current_length = plain_length(current)
-    if current.strip():
+    if _has_visible(current):
         chunks.append(current)
     return chunks
 

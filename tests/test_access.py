@@ -105,3 +105,46 @@ async def test_strangers_with_junk_codes_make_the_bot_write_nothing(
             assert "open only to people invited" in (await stranger.next_message()).content
         assert fsyncs == []
         assert (invites.read_bytes(), invites.stat().st_ino, invites.stat().st_mtime_ns) == before
+
+
+async def test_help_is_one_tap_away_for_strangers_who_are_not_let_in(
+    clock: Clock,
+    disk_repo_factory: Callable[[], TinyDBRepository],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with Harness(disk_repo_factory(), clock, access_mode="invite", admin_ids=frozenset({ADMIN})) as h:
+        data = tmp_path / "data"
+        before = sorted(path.relative_to(data) for path in data.rglob("*"))
+        fsyncs: list[int] = []
+        real_fsync = os.fsync
+
+        def counting_fsync(fd: int) -> None:
+            fsyncs.append(fd)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", counting_fsync)
+        stranger = h.user(81, "Sam")
+        await send(h, stranger, "I can't go on")
+        refusal = await stranger.next_message()
+        assert "open only to people invited" in refusal.content and "/support" in refusal.content
+        await send(h, stranger, "/support")
+        assert "your local emergency number" in (await stranger.next_message()).content
+        await send(h, stranger, "/SUPPORT@fake_test_bot")
+        assert "your local emergency number" in (await stranger.next_message()).content
+        await send(h, stranger, "/privacy")
+        assert "/delete" in (await stranger.next_message()).content
+        await send(h, stranger, "/help")
+        assert "What I can do" in (await stranger.next_message()).content
+        hebrew = h.user(82, "Noa", language_code="he")
+        await send(h, hebrew, "/support")
+        assert "1201" in (await hebrew.next_message()).content
+        # help did not let them in: everything else is still refused, and nothing was written
+        for text in ("/start", "/checkin", "Berlin"):
+            await send(h, stranger, text)
+            assert "open only to people invited" in (await stranger.next_message()).content
+        assert not stranger.pending()
+        assert {81, 82}.isdisjoint(h.app.bot_data.allowed_users)
+        assert fsyncs == []
+        assert sorted(path.relative_to(data) for path in data.rglob("*")) == before
+        assert (await h.repo.export_user(81))["profile"] is None

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Entry, Profile
-from bot.storage import maintenance
+from bot.storage import maintenance, rotation, snapshots
 from bot.storage.crypto import KEY_ENV, Cipher, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.test_encryption import SECRET, populate
@@ -137,7 +137,7 @@ def test_a_person_is_read_again_when_a_write_lands_mid_reading(
         return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr("builtins.open", racing_open)
-    assert maintenance._read_person(person) == {"draft.json": b"draft-2", "profile.json": b"profile-1"}
+    assert snapshots._read_person(person) == {"draft.json": b"draft-2", "profile.json": b"profile-1"}
 
 
 # -- rotate-key --------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def test_rotate_key_killed_with_sigkill_then_rerun_leaves_only_the_new_key(tmp_p
     new_cipher = Cipher.from_text(new)
     deadline = time.monotonic() + 60
     while not any(
-        maintenance._opens(new_cipher, p.read_bytes(), maintenance.role_of(data, p) or "") for p in files
+        rotation._opens(new_cipher, p.read_bytes(), maintenance.role_of(data, p) or "") for p in files
     ):
         assert proc.poll() is None and time.monotonic() < deadline, "rotation ended before the kill"
     proc.send_signal(signal.SIGKILL)

@@ -6,7 +6,7 @@ import html
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.localapi.builders import utf16_len
@@ -41,6 +41,9 @@ letters = st.one_of(
 )
 words = st.lists(letters, min_size=1, max_size=60).map("".join)
 separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", "  ", ""])
+# Any limit from the smallest `split_html` takes (2: one character of any kind), mostly tiny ones,
+# where every break and every open tag matters.
+LIMITS = st.one_of(st.integers(2, 12), st.integers(13, 300))
 
 
 @st.composite
@@ -75,7 +78,7 @@ def assert_valid_split(source: str, chunks: list[str], limit: int) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(telegram_html(), st.sampled_from([2, 3, 8, 17, 40, 120]))
+@given(telegram_html(), LIMITS)
 def test_split_html_chunks_are_valid_fit_and_lose_nothing(source: str, limit: int) -> None:
     assert_valid_split(source, split_html(source, limit), limit)
 
@@ -129,6 +132,7 @@ def test_blank_and_empty_input() -> None:
     assert split_html("") == []
     assert split_html(" \n\n <b> </b> ") == []
     assert split_lines(["", " "]) == []
+    assert split_lines(["<b> </b>", "<i>\n</i>"]) == []  # blank once the tags are parsed away
 
 
 def test_split_lines_keeps_lines_whole_and_splits_only_a_long_one() -> None:
@@ -186,7 +190,14 @@ def test_limit_must_fit_any_character(limit: int) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(telegram_html(), max_size=8), st.sampled_from([2, 9, 30, 200]))
+@given(st.lists(telegram_html(), max_size=8), LIMITS)
+# A long line's split used to hand its last chunk, with the whitespace after its last break gone,
+# to the next line: that whitespace was lost inside a message ("👍🏽\n\n\n\nx" came out "👍🏽\nx").
+@example(["<b><b>a </b> </b> ", "<b><b>a\n\n</b> </b> ", "a <b><b>a </b> </b> "], 4)
+@example(
+    ['<blockquote><a href="https://x.org">😢 <code>👍🏽</code>\n\n\n\n\n\n\n</a></blockquote>', "<i>x</i>"],
+    9,
+)
 def test_split_lines_fit_are_valid_and_lose_nothing(lines: list[str], limit: int) -> None:
     chunks = split_lines(lines, limit)
     assert_valid_split("\n".join(lines), chunks, limit)

@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, Secret, load_config
 from bot.domain.models import Profile
 from bot.localapi.html_parser import parse_html
 from bot.localapi.user import FakeUser
+from bot.logs import apply_library_floors
 from bot.services.support import country_of, support_lines
 from bot.storage.memory import InMemoryRepository
 from bot.texts import plain
@@ -178,6 +179,7 @@ async def test_words_pointing_to_danger_get_one_gentle_note_a_day_and_the_exerci
     harness: Harness, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    apply_library_floors(logging.DEBUG)  # as the bot sets logging up for an operator who chose DEBUG
     user = harness.user(3001, "Dana")
     await harness.repo.save_profile(
         Profile(
@@ -200,8 +202,10 @@ async def test_words_pointing_to_danger_get_one_gentle_note_a_day_and_the_exerci
     await send(harness, user, "/checkin")
     await send(harness, user, "I want to die")
     assert sum("carry it alone" in m.content for m in user.all_messages()) == 2  # the next day, again
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]  # libraries are held at INFO
-    assert not any("die" in message or "danger" in message or "care" in message for message in ours)
+    logged = [r.getMessage() for r in caplog.records]
+    assert logging.getLogger("bot.handlers.practice.asking").isEnabledFor(logging.DEBUG)
+    for fragment in ("die", "danger", "care", "carry it alone", "988"):
+        assert not any(fragment in message for message in logged), fragment
     exported = json.dumps(await harness.repo.export_user(user.id))
     assert "care" not in exported and "danger" not in exported  # nothing stored about the match
 

@@ -25,7 +25,7 @@ from datetime import date
 from functools import cache
 from typing import Final, Literal
 
-from bot.domain.engine import phrase_fold
+from bot.domain.wording import phrase_fold
 
 __all__ = ["HARMLESS_IDIOMS", "NEGATIONS", "PHRASES", "Concern", "note_due", "points_to_danger"]
 
@@ -224,5 +224,9 @@ def points_to_danger(text: str) -> bool:
 
 def note_due(last_noted: date | None, today: date) -> bool:
     """Whether the gentle note may be sent on the person's local `today`: at most once a local
-    day. A `last_noted` after `today` (they flew west) waits until that day has passed."""
+    day. A `last_noted` after `today` (they flew west) waits until that day has passed.
+
+    The caller keeps `last_noted` in memory only (`UserData.care_noted`), on purpose: writing it
+    to storage would store that a match happened, which nothing may. The price is that after a
+    restart the note can come a second time that day; a repeated note is the lesser harm."""
     return last_noted is None or last_noted < today

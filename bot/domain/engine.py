@@ -6,91 +6,48 @@ person is in an exercise: a restart, a timeout or a crash resumes at the same qu
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.domain.compose import CONNECTIVES, compose, lead_ins
 from bot.domain.flows import FLOWS, Flow, Kind, Option, Step
 from bot.domain.parsing import ParseError, is_blank, parse_duration, trim_blank
+from bot.domain.wording import SHORT_ANSWER_WORDS, SHORT_ANSWERS, needs_more, phrase_fold, word_count
+
+# What the wording and compose parts define is read through the engine too (`engine.compose`).
+__all__ = [
+    "CONNECTIVES",
+    "DRAFT_VERSION",
+    "SHORT_ANSWERS",
+    "SHORT_ANSWER_WORDS",
+    "Draft",
+    "FollowUp",
+    "Invalid",
+    "Moved",
+    "Outcome",
+    "Writing",
+    "accept_statement",
+    "add_writing",
+    "answer_option",
+    "answer_text",
+    "back",
+    "close_writing",
+    "compose",
+    "lead_ins",
+    "needs_more",
+    "open_writing",
+    "options_for",
+    "phrase_fold",
+    "skip",
+    "start",
+    "streak",
+    "word_count",
+]
 
 DRAFT_VERSION = 1
-SHORT_ANSWER_WORDS = 4
-#: Answers that say yes, no or "I don't know" without saying more, per language. `needs_more`
-#: checks every language at once, since people mix them; spelling variants are folded there
-#: (case, punctuation, Hebrew points and final letters), so each phrase is written once.
-SHORT_ANSWERS: Mapping[str, frozenset[str]] = {
-    "en": frozenset(
-        {
-            "yes", "no", "yeah", "yep", "yup", "nope", "nah", "sure", "ok", "okay", "maybe",
-            "not really", "i don't know", "i dont know", "idk", "dunno", "fine", "good", "bad",
-            "a bit", "kind of", "sort of", "of course", "definitely", "never", "always", "sometimes",
-            "no idea", "i have no idea", "not sure", "i'm not sure", "im not sure", "i don't really know",
-            "i dont really know", "i'm not really sure", "im not really sure", "i really don't know",
-            "i really dont know",
-        }
-    ),
-    "he": frozenset(
-        {
-            "כן", "לא", "אולי", "לא יודעת", "לא יודע", "אני לא יודעת", "אני לא יודע", "בסדר", "סבבה",
-            "אחלה", "אוקיי", "אוקי", "טוב", "רע", "ככה ככה", "לפעמים", "נכון", "לא נכון", "ממש לא",
-            "בטח", "ברור", "בהחלט", "לגמרי", "קצת", "די", "לא ממש", "לא באמת", "לא כל כך",
-            "כנראה", "כנראה שכן", "כנראה שלא", "נראה לי", "נראה לי שכן", "נראה לי שלא", "תמיד",
-            "אף פעם", "אף פעם לא", "סוג של", "פחות או יותר", "כן ולא", "לא משנה", "לא בטוחה",
-            "לא בטוח", "אני לא בטוחה", "אני לא בטוח", "לא זוכרת", "לא זוכר", "אין לי מושג",
-            "אין לי מושג בכלל", "אני לא כל כך יודעת", "אני לא כל כך יודע", "אני באמת לא יודעת",
-            "אני באמת לא יודע", "לא יודעת מה להגיד", "לא יודע מה להגיד", "אין לי מה להגיד",
-            "אין לי תשובה",
-        }
-    ),
-}  # fmt: skip
-# A geresh or gershayim inside a Hebrew word ("צ׳יפס", "צה״ל", typed as ' " ׳ ״ or a phone's
-# smart quote) keeps it one word; an apostrophe does the same in any script ("don't").
-_WORD = re.compile(r"\w+(?:(?:['’׳]|(?<=[\u05d0-\u05ea])[\"״”](?=[\u05d0-\u05ea]))\w+)*")
-_ZERO_WIDTH_SPACE = "\u200b"
-_INSIDE_WORDS = frozenset({"Mn", "Mc", "Me", "Cf"})  # marks and format characters
-_FINAL_LETTERS = str.maketrans("ךםןףץ׳’", "כמנפצ''")
-_NOT_IN_PHRASE = re.compile(r"[^\w\s']+")
-
-
-def _letters_only(text: str) -> str:
-    """Drop what sits inside words without being a letter to `\\w`: vowel signs and viramas
-    (Devanagari), points (Hebrew), ZWNJ/ZWJ (Persian), soft hyphens. A zero-width space
-    still separates words."""
-    if text.isascii():
-        return text
-    return "".join(
-        " " if ch == _ZERO_WIDTH_SPACE else "" if unicodedata.category(ch) in _INSIDE_WORDS else ch
-        for ch in text
-    )
-
-
-def word_count(text: str) -> int:
-    """Words as a person would count them, in any script that separates words with spaces.
-
-    A Hebrew maqaf joins two words the way a hyphen does, and counts as two like a hyphen
-    ("בית־ספר" = "בית-ספר" = "בית ספר" = 2), so the count does not depend on which dash a
-    keyboard offers. Geresh and gershayim stay inside their word ("צ׳יפס", "צה״ל" = 1).
-    """
-    return len(_WORD.findall(_letters_only(text)))
-
-
-def phrase_fold(text: str) -> str:
-    """Fold typed text for comparing with phrase lists (`SHORT_ANSWERS`, `bot.domain.care`): case,
-    points, final letters, punctuation and spacing ("לא-יודעת!" = "לא יודעת")."""
-    folded = _letters_only(text).casefold().translate(_FINAL_LETTERS)
-    return " ".join(_NOT_IN_PHRASE.sub(" ", folded).split())
-
-
-_KNOWN_SHORT = frozenset(phrase_fold(phrase) for phrases in SHORT_ANSWERS.values() for phrase in phrases)
-
-
-def needs_more(text: str) -> bool:
-    """A yes/no or a few-word answer, in any language, which deserves one gentle follow-up."""
-    return word_count(text) < SHORT_ANSWER_WORDS or phrase_fold(text) in _KNOWN_SHORT
 
 
 @dataclass(slots=True)
@@ -425,74 +382,6 @@ def close_writing(flow: Flow, draft: Draft, now: datetime) -> int:
     draft.writing = None
     _advance(flow, draft, now)
     return writing.words
-
-
-# Per language, slot → words meaning the same as a template's own lead-in to that slot, so an
-# answer "whenever we visit" does not become "when whenever we visit". The lead-in itself is
-# read from the template (`lead_ins`), so any language's template works; these add synonyms.
-CONNECTIVES: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "need": ("I need",),
-        "when": ("whenever",),
-        "why": ("cause", "'cause", "because of the fact that"),
-    },
-}
-_SLOT = re.compile(r"\{(\w+)\}")
-_AFTER_CONNECTIVE = r"[\s,:;.\-–—]*"  # the punctuation people type after one
-_CLOSING = ".,;:"
-
-
-def lead_ins(template: str) -> dict[str, tuple[str, bool]]:
-    """Slot → (the word the template puts right before it, whether glued to it): "when" in
-    "… when {when}, …", ("כש", glued) in "…כש{when}…". An answer must not repeat it."""
-    found = {}
-    previous = 0
-    for match in _SLOT.finditer(template):
-        lead = re.search(r"([^\W\d_]+)(\s*)$", template[previous : match.start()])
-        if lead:
-            found[match.group(1)] = (lead.group(1), not lead.group(2))
-        previous = match.end()
-    return found
-
-
-def _drop_connective(text: str, connectives: Sequence[tuple[str, bool]]) -> str:
-    """`text` without a leading connective (any case, with the punctuation after it), unless
-    nothing would be left. A connective matches a whole word only, unless the template glues
-    it to the answer (a Hebrew prefix like "כש")."""
-    for word, glued in sorted(connectives, key=lambda c: len(c[0]), reverse=True):
-        boundary = "" if glued else r"(?![\w'’])"
-        match = re.match(re.escape(word) + boundary + _AFTER_CONNECTIVE, text, re.IGNORECASE)
-        if match and any(ch.isalnum() for ch in text[match.end() :]):
-            return text[match.end() :]
-    return text
-
-
-def compose(
-    template: str,
-    answers: Mapping[str, Any],
-    clip: int = 600,
-    connectives: Mapping[str, Sequence[str]] | None = None,
-) -> str:
-    """Fill a COMPOSE template with earlier answers, each shortened so the message stays small.
-
-    An answer starting with the connective the template already has before its slot ("when",
-    "because", or a synonym from `connectives`, default `CONNECTIVES["en"]`) loses it, and one
-    ending with the punctuation the template puts after it loses that, so the sentence reads
-    as a person would say it.
-    """
-    extra = CONNECTIVES["en"] if connectives is None else connectives
-    leads = lead_ins(template)
-
-    def short(key: str, value: Any) -> str:
-        text = " ".join(str(value or "").split())
-        words = [(word, False) for word in extra.get(key, ())] + ([leads[key]] if key in leads else [])
-        text = _drop_connective(text, words)
-        after = template.split("{" + key + "}", 1)[-1][:1]
-        if after and after in _CLOSING and text.rstrip(_CLOSING):
-            text = text.rstrip(_CLOSING)
-        return text if len(text) <= clip else text[: clip - 1] + "…"
-
-    return template.format(**{key: short(key, value) for key, value in answers.items()})
 
 
 def streak(days: Sequence[date], today: date) -> int:

@@ -1,13 +1,13 @@
 """Who may use the bot: everyone (`open`), or in `invite` mode only people with an invite link,
 listed ids, operators, and people who already use it. Others get a polite refusal and
-nothing is stored about them."""
+nothing is stored about them; help stays one tap away for them all the same (`ALWAYS_OPEN`)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
@@ -19,6 +19,18 @@ from bot.services import Services, partners
 from bot.texts import t
 
 INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and fits a /start payload
+# Commands anyone may use in a private chat, let in or not: someone in a crisis must reach help
+# lines whoever they are. They write nothing, so nothing is stored about them.
+ALWAYS_OPEN = frozenset({"support", "privacy", "help"})
+
+
+def _command(message: Message | None) -> str | None:
+    """The command a message starts with ("/Support@bot now" -> "support"), as `CommandHandler`
+    reads it (a leading bot_command entity; commands for other bots never get this far)."""
+    entity = message.entities[0] if message and message.entities else None
+    if message is None or entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return None
+    return message.parse_entity(entity)[1:].split("@")[0].lower()
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -35,6 +47,8 @@ async def gate(update: Update, context: Context) -> None:
         allowed.add(user.id)
         return
     message = update.message
+    if _command(message) in ALWAYS_OPEN:
+        return  # answered, without letting them in
     words = message.text.split() if message and message.text else []
     if await _admitted_partner(update, svc, user.id, words):
         return  # accepting saves their profile and lets them in

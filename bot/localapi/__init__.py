@@ -1,7 +1,10 @@
 """A local, in-memory Telegram Bot API that follows Telegram's rules: the demo runs on it, tests too.
 
 - :mod:`bot.localapi.api` — :class:`FakeBotAPI`, the single place with state (used by both
-  transports); :mod:`~bot.localapi.methods` implements each Bot API method on it.
+  transports), put together from :mod:`~bot.localapi.state` (state, record of calls, chats),
+  :mod:`~bot.localapi.faults`, :mod:`~bot.localapi.updates` (what users do, getUpdates),
+  :mod:`~bot.localapi.files` and :mod:`~bot.localapi.outbox` (what the bot sent);
+  :mod:`~bot.localapi.methods` implements each Bot API method on it.
 - :mod:`bot.localapi.errors` (errors, faults), :mod:`~bot.localapi.builders` (JSON of users,
   chats, messages, updates), :mod:`~bot.localapi.html_parser`, :mod:`~bot.localapi.keyboards`
   (validation like Telegram's), :mod:`~bot.localapi.records` (what callers read back),

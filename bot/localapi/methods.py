@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand, Document, File, InlineKeyboardMarkup, PhotoSize
+from telegram import BotCommand, Document, File, InlineKeyboardMarkup
 
 from bot.localapi.builders import message_json, now_ts
 from bot.localapi.constants import JSON, MAX_CALLBACK_ANSWER_LENGTH
 from bot.localapi.errors import bad_request, require
 from bot.localapi.keyboards import validate_reply_markup
-from bot.localapi.records import StoredFile, StoredMessage, UploadedFile
+from bot.localapi.records import StoredMessage, UploadedFile
 
 if TYPE_CHECKING:
     from bot.localapi.api import FakeBotAPI
@@ -226,18 +226,7 @@ def _send_document(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]
 def _send_photo(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]) -> JSON:
     caption = _caption_fields(api, params)
     stored = api._upload(params, files, "photo", "photo")
-    return api._send("sendPhoto", params, photo=photo_sizes(api, stored), **caption)
-
-
-def photo_sizes(api: FakeBotAPI, stored: StoredFile) -> list[JSON]:
-    """A thumbnail and a full-size ``PhotoSize`` for stored photo bytes."""
-    thumb = api.store_file(
-        stored.content, kind="photo", file_name=stored.file_name, mime_type=stored.mime_type
-    )
-    return [
-        PhotoSize(thumb.file_id, thumb.file_unique_id, 90, 90, len(thumb.content)).to_dict(),
-        PhotoSize(stored.file_id, stored.file_unique_id, 800, 600, len(stored.content)).to_dict(),
-    ]
+    return api._send("sendPhoto", params, photo=api.photo_sizes(stored), **caption)
 
 
 def _get_file(api: FakeBotAPI, params: JSON, files: dict[str, UploadedFile]) -> JSON:
