@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.partners import InviteRefusal, PartnerInvite, Share, ShareKind, ShareState
-from bot.storage.couples import Couples, FileCouples, MemoryCouples
+from bot.storage.couple_backends import FileCouples, MemoryCouples
+from bot.storage.couples import Couples
 from bot.storage.crypto import Cipher, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 

@@ -21,7 +21,7 @@ from bot.domain.models import Profile
 from bot.domain.partners import InviteRefusal, PartnerInvite, ShareKind, ShareState
 from bot.localapi.records import BotMessage
 from bot.localapi.user import FakeUser
-from bot.storage.couples import FileCouples
+from bot.storage.couple_backends import FileCouples
 from bot.storage.tinydb_store import TinyDBRepository
 from bot.texts import plain, voice_of
 from tests.fakeapi.clocked_bot import ProcessClock
@@ -418,15 +418,15 @@ async def test_in_invite_mode_an_accepted_partner_link_admits_the_partner(
     await seed(tmp_path / "data", dana_profile(dana))
     bot, _clock = clocked(server, tmp_path, extra_toml='[access]\nmode = "invite"\n')
     async with bot:
-        await noam.send("/help")
+        await noam.send("/partner")  # (/help, /privacy and /support answer anyone)
         await noam.wait_for(has("This bot is private"))
         payload = await link(dana, noam, "Dana", "Noam")
-        await noam.send("/help")
-        await noam.wait_for(has("What I can do"))
+        await noam.send("/partner")
+        await noam.wait_for(has("You are linked with Dana"))
         for used_or_forged in (payload, f"p-{'A' * 16}"):
             await cy.send(f"/start {used_or_forged}")
             await cy.wait_for(has("This bot is private"))
-        await cy.send("/help")
+        await cy.send("/partner")
         await cy.wait_for(has("This bot is private"))
 
 

@@ -15,7 +15,7 @@ from bot.domain.models import Entry, Profile
 from bot.domain.partners import ShareState
 from bot.handlers.partner import ANSWERED, DELIVERY_JOB, INVITE_REFUSED, REPLY_LABEL, SHARE_REFUSED
 from bot.localapi.user import FakeUser
-from bot.storage.couples import FileCouples
+from bot.storage.couple_backends import FileCouples
 from bot.storage.memory import InMemoryRepository
 from bot.texts import CATALOGS
 from tests.conftest import Clock, Harness, press, send

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from bot.config import Config
 from bot.storage import Repository
-from bot.storage.couples import Couples, MemoryCouples
+from bot.storage.couple_backends import MemoryCouples
+from bot.storage.couples import Couples
 
 
 def utc_now() -> datetime:

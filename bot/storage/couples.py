@@ -13,22 +13,19 @@ pairings (theirs, newest last) and each open invite. On disk (`FileCouples`)::
 
 Linking writes the marker, the document, both members' lists, the used invite, then removes
 the marker; `repair` (at start) finishes any link a crash interrupted, so both sides agree.
-`MemoryCouples` keeps the same documents in dicts for tests. Every method is atomic under
+`bot.storage.couple_backends` keeps the documents in memory (`MemoryCouples`, tests) or in files
+(`FileCouples`). Every method is atomic under
 one lock; linking is rare and sharing is at most a few items a day per person.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import logging
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.domain import partners
@@ -41,13 +38,7 @@ from bot.domain.partners import (
     ShareAsk,
     ShareState,
 )
-from bot.storage import files
 from bot.storage.base import SCHEMA_VERSION
-from bot.storage.crypto import Cipher
-from bot.storage.files import CorruptFileError
-from bot.storage.layout import COUPLE_MARKERS, COUPLES_DIR
-from bot.storage.sealing import couple_role, seal, unseal
-from bot.storage.table_format import encode_json
 
 logger = logging.getLogger("bot.storage")
 
@@ -457,81 +448,3 @@ class Couples(ABC):
 
 def _replace_state(share: Share, state: ShareState) -> Share:
     return Share.from_dict({**share.to_dict(), "state": state.value})
-
-
-class MemoryCouples(Couples):
-    """Documents in dicts, JSON round-tripped like on disk (tests and local runs)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._docs: dict[str, dict[str, str]] = {}
-
-    def _read(self, kind: str, name: str) -> Document | None:
-        raw = self._docs.get(kind, {}).get(name)
-        return json.loads(raw) if raw is not None else None
-
-    def _write(self, kind: str, name: str, document: Document) -> None:
-        self._docs.setdefault(kind, {})[name] = json.dumps(document, ensure_ascii=False)
-
-    def _remove(self, kind: str, name: str) -> None:
-        self._docs.get(kind, {}).pop(name, None)
-
-    def _names(self, kind: str) -> list[str]:
-        return sorted(self._docs.get(kind, {}))
-
-
-_DIRS = {"pairings": "", "members": "members", "invites": "invites", "linking": "linking", "due": "due"}
-_MARKERS = frozenset(COUPLE_MARKERS)
-
-
-class FileCouples(Couples):
-    """Documents as sealed JSON files under `<data_dir>/couples`, each replaced atomically and durably."""
-
-    def __init__(self, data_dir: Path, cipher: Cipher | None) -> None:
-        super().__init__()
-        self._root = Path(data_dir) / COUPLES_DIR
-        self._cipher = cipher
-
-    async def _call(self, body: Callable[[], _T]) -> _T:
-        return await asyncio.to_thread(body)
-
-    def _dir(self, kind: str) -> Path:
-        return self._root / _DIRS[kind]
-
-    def _read(self, kind: str, name: str) -> Document | None:
-        if kind in _MARKERS:
-            return {} if os.path.lexists(self._dir(kind) / name) else None
-        path = self._dir(kind) / f"{name}.json"
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            document = json.loads(unseal(self._cipher, raw, couple_role(kind, name)).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, CorruptFileError) as exc:
-            logger.error("Couple file %s is unreadable (%s); treated as missing", path, type(exc).__name__)
-            return None
-        return document if isinstance(document, dict) else None
-
-    def _write(self, kind: str, name: str, document: Document) -> None:
-        directory = self._dir(kind)
-        files.make_dirs(directory)
-        if kind in _MARKERS:
-            files.create_marker(directory, name)
-            return
-        payload = seal(self._cipher, encode_json(document), couple_role(kind, name))
-        files.write_durably(directory, f"{name}.json", payload)
-
-    def _remove(self, kind: str, name: str) -> None:
-        filename = name if kind in _MARKERS else f"{name}.json"
-        files.remove_marker(self._dir(kind), filename, durable=True)
-
-    def _names(self, kind: str) -> list[str]:
-        try:
-            with os.scandir(self._dir(kind)) as items:
-                names = [item.name for item in items if item.is_file() and not files.is_temp_file(item.name)]
-        except FileNotFoundError:
-            return []
-        if kind in _MARKERS:
-            return sorted(names)
-        return sorted(name.removesuffix(".json") for name in names if name.endswith(".json"))

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from bot.domain.models import Entry, Profile
 from bot.storage import files, user_tables
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
-from bot.storage.couples import FileCouples
+from bot.storage.couple_backends import FileCouples
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
 from bot.storage.indexes import DraftMarkers, ProfileIndex
