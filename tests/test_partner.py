@@ -556,3 +556,21 @@ async def test_an_interest_that_did_not_join_a_full_list_can_still_be_told(
     await send(harness, a, "/did kintsugi 20m")
     await press(harness, a, "Tell Noam")
     assert "Sent to Noam" in newest(a) and "making time for kintsugi" in newest(b)
+
+
+async def test_a_partner_who_blocked_the_bot_does_not_spoil_the_others_action(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = harness.user(A_ID, "Dana"), harness.user(B_ID, "Noam")
+    await onboard(harness, a)
+    await onboard(harness, b)
+    code = await invite_code(harness, a)
+    harness.request.api.block(a.id)  # the inviter blocked the bot meanwhile
+    await send(harness, b, f"/start p-{code}")
+    await press(harness, b, "Accept")
+    assert "You are now linked with Dana" in "\n".join(texts(b)[-2:])
+    await send(harness, b, "/partner")
+    await press(harness, b, "Unlink")
+    await press(harness, b, "Unlink and tell Dana")
+    assert "has been told" in newest(b)
+    assert not any("something went wrong" in text for text in texts(b))

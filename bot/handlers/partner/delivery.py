@@ -83,10 +83,13 @@ def button_row(label: str, data: str) -> list[InlineKeyboardButton]:
 async def tell(
     context: Context, uid: int, key: str, markup: InlineKeyboardMarkup | None = None, **values: Any
 ) -> bool:
-    """Say something to a person who did not send this update; False if they blocked the bot."""
+    """Say something to a person who did not send this update; False if it could not reach them
+    (they blocked the bot, deleted their account, Telegram was unreachable): the presser's own
+    action still stands."""
     try:
         await say(context, uid, await voice_for(services(context), uid), key, markup, **values)
-    except Forbidden:
+    except TelegramError as exc:
+        logger.warning("A couple-mode notice could not be sent (%s)", type(exc).__name__)
         return False
     return True
 
