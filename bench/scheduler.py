@@ -255,19 +255,26 @@ async def same_minute(count: int, tick_seconds: float = 0.2) -> dict[str, float]
 # --- 3. fan-out against the fake server at 30 msg/s ----------------------------------------------
 
 
-async def fan_out(seconds: float) -> dict[str, float]:
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def fan_out(count: int, per_second: int = 30) -> dict[str, float]:
+    """`count` people due at the same instant, sent through the real bot's rate limiter to the fake
+    Bot API enforcing `per_second` (429 beyond it). Lateness of the i-th message to arrive: its
+    arrival at the server after the due instant; the physical limit for it is i / `per_second`."""
     from telegram.ext import ExtBot
 
     from bot.app import rate_limiter
     from tests.fakeapi.server import FakeTelegramServer
 
-    count = int(seconds * 30)
     due_at = datetime.now(UTC).replace(microsecond=0)
-    repo = InMemoryRepository()
+    repo = TextRepository()
     people = [Profile(user_id=n, timezone="UTC", morning=None, evening=clock_time(20, 0), onboarded=True,
                       created_at=NOW) for n in range(1, count + 1)]  # fmt: skip
     with FakeTelegramServer() as server:
-        server.enforce_rate(per_second=30)
+        server.enforce_rate(per_second=per_second)
         bot = ExtBot(server.token, base_url=server.base_url, rate_limiter=rate_limiter())
         async with bot:
             scheduler = NudgeScheduler(
@@ -278,19 +285,29 @@ async def fan_out(seconds: float) -> dict[str, float]:
                 await repo.save_profile(profile)
                 scheduler.plan(profile, due_at - timedelta(minutes=1))
             scheduler.start_workers(bot)
-            started = time.perf_counter()
+            probe = LoopProbe().start()
+            started_wall, started = time.time(), time.perf_counter()
             await scheduler.enqueue_due()
             await scheduler.drain()
             elapsed = time.perf_counter() - started
+            stall = await probe.stop()
             await scheduler.stop_workers()
-        delivered = {c.params["chat_id"] for c in server.calls("sendMessage") if c.status == 200}
-        rejected = sum(1 for c in server.calls("sendMessage") if c.status == 429)
+        calls = server.calls("sendMessage")
+        delivered = sorted(c.time - started_wall for c in calls if c.status == 200)
+        rejected = sum(1 for c in calls if c.status == 429)
+    lateness = delivered
+    ideal = [n / per_second for n in range(len(delivered))]
     return {
         "people": count,
         "seconds": elapsed,
         "rate": len(delivered) / elapsed,
-        "lost": count - len(delivered),
+        "lost": count - len({c.params["chat_id"] for c in calls if c.status == 200}),
         "429s": rejected,
+        "p95_s": percentile(lateness, 0.95),
+        "max_s": max(lateness),
+        "ideal_p95_s": percentile(ideal, 0.95),
+        "ideal_max_s": max(ideal),
+        "stall_ms": stall,
     }
 
 
@@ -303,10 +320,14 @@ def main() -> int:
     parser.add_argument("--child", choices=("ours", "anchor"))
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--stall", type=int, metavar="N", help="only: the longest stall, N due at once")
+    parser.add_argument("--fan-out", type=int, metavar="N", help="only: lateness of N due at once, 30 msg/s")
     args = parser.parse_args()
     if args.child:
         runner = child_ours if args.child == "ours" else child_anchor
         print(json.dumps(asyncio.run(runner(args.users))))
+        return 0
+    if args.fan_out:
+        print(json.dumps(asyncio.run(fan_out(args.fan_out))))
         return 0
     if args.stall:
         print(json.dumps(asyncio.run(same_minute(args.stall))))
@@ -316,7 +337,7 @@ def main() -> int:
     ours = run_child("ours", users)
     anchor = run_child("anchor", users)
     burst = asyncio.run(same_minute(users))
-    fan = asyncio.run(fan_out(10 if args.quick else 60))
+    fan = asyncio.run(fan_out(300 if args.quick else 1800))
     rate_share = fan["rate"] / 30
     lines = [
         "## Nudge scheduling",

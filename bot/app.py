@@ -34,6 +34,7 @@ from bot.handlers import access, basic, data, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, services
 from bot.handlers.settings import language, reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
+from bot.pacing import PacedRateLimiter
 from bot.services import Services
 from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t
 
@@ -61,9 +62,8 @@ MENU_COMMANDS = {  # the command menu, in this order: command → its descriptio
     "start": "command.start",
 }
 RATE_LIMIT_RETRIES = 3
-# Telegram allows about 30 messages a second per bot. Space messages evenly just under it
-# (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
-MESSAGES_PER_SECOND = 29.5
+# Telegram allows about 30 messages a second per bot: never more in any second (bot.pacing).
+MESSAGES_PER_SECOND = 30
 # Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
 # 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
 # 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
@@ -77,8 +77,9 @@ NETWORK_BACKOFF = 0.5  # seconds, doubled after each failed attempt
 STARTUP_METHODS = frozenset({"getMe", "setMyCommands", "setWebhook", "deleteWebhook"})
 
 
-class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (429 handling) that also retries a bounded number of times on 5xx and timeouts.
+class RetryingRateLimiter(PacedRateLimiter):
+    """PacedRateLimiter (pacing, 429 handling) that also retries a bounded number of times on 5xx and
+    timeouts.
 
     Bad requests and "blocked by the user" are final and not retried; getUpdates has its own
     back-off in PTB's updater. A timed-out send may have reached Telegram, so a retry can
@@ -131,14 +132,11 @@ class RetryingRateLimiter(AIORateLimiter):
 def rate_limiter(*, limit: bool = True, startup_max: float = 30.0) -> AIORateLimiter:
     """What every request goes through: retries of 429, 5xx and timeouts (start-up calls until
     they succeed, waiting at most `startup_max` s between tries), and unless `limit` is off
-    (benchmarks), at most 29.5 msg/s overall and 20/min per group."""
-    if not limit:  # a rate of 0 means no limit to AIORateLimiter
-        return RetryingRateLimiter(
-            overall_max_rate=0, group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max
-        )
+    (benchmarks), at most 30 msg/s overall (bot.pacing) and 20/min per group."""
+    if not limit:
+        return RetryingRateLimiter(group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max)
     return RetryingRateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / MESSAGES_PER_SECOND,
+        per_second=MESSAGES_PER_SECOND,
         max_retries=RATE_LIMIT_RETRIES,
         startup_max=startup_max,
     )

@@ -30,7 +30,7 @@ from bot.storage import files, user_tables
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
-from bot.storage.indexes import DraftMarkers, ProfileIndex
+from bot.storage.indexes import DraftMarkers, ProfileIndex, without_hints
 from bot.storage.invites import InviteBook
 from bot.storage.layout import USERS_DIR, user_dir
 from bot.storage.sealing import DataKeys
@@ -125,7 +125,8 @@ class TinyDBRepository(Repository):
         return await self._run(user_id, partial(self._take_damage_report, user_id))
 
     async def close(self) -> None:
-        """Drop every cached database (all data is already on disk)."""
+        """Write the profile index changes held back (`ProfileIndex.note`), drop cached databases."""
+        await asyncio.to_thread(self._index.flush)
         self._users.close()
 
     async def iter_profiles(self) -> AsyncIterator[Profile]:
@@ -184,8 +185,17 @@ class TinyDBRepository(Repository):
         return await asyncio.to_thread(self._users.locked, user_id, body)
 
     def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
-        """Profile file first, then the shard index, inside a pending marker (see `_reindex`)."""
+        """Profile file first, then the shard index, inside a pending marker (see `_reindex`).
+
+        A change only to what the index may hold stale (the day of the last nudge) writes the
+        profile file alone and leaves the index to catch up (`ProfileIndex.note`).
+        """
         database = self._users.database(user_id)
+        stored = user_tables.profile_record(database)
+        if stored is not None and without_hints(stored) == without_hints(record):
+            user_tables.put_profile(database, record)
+            self._index.note(user_id, record)
+            return
         self._reindex(user_id, record, change=partial(user_tables.put_profile, database, record))
 
     def _get_draft(self, user_id: int) -> dict[str, Any] | None:
