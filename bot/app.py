@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -210,7 +211,7 @@ def build_application(
         svc,
         weekly=WeeklySlot(config.weekly_day, config.weekly_time),
         catch_up=timedelta(hours=config.catch_up_hours),
-        send_recap=recap.send_recap,
+        send_recap=partial(recap.send_recap, chart=False),  # the chart only on request
         user_lock=processor.locks.holding,  # a nudge's record waits for the person's update
     )
     if not isinstance(svc.repo, ObservedRepository):
@@ -292,6 +293,7 @@ def register_handlers(app: App) -> None:
         (callbacks.INTEREST_REMOVE, practice.on_remove_button),
         (callbacks.START, practice.on_start_button),
         (callbacks.SUMMARY, recap.on_summary_button),
+        (callbacks.CHART, recap.on_chart_button),
         (callbacks.ENTRY, recap.on_entry_button),
     ]
     for button, callback in buttons:

@@ -54,6 +54,7 @@ START = Button("start", ("checkin|selfexam|pages|boundary|encourage|did",))  # o
 SHARE = Button("bd", (_HEX32,))
 ENTRY = Button("h", (_HEX32,))
 SUMMARY = Button("start", ("summary",))  # on the weekly push
+CHART = Button("chart", ("week|last|month",))  # under a pushed recap: its chart
 # Interests (stable ids, checked against the profile).
 INTEREST_ADD = Button("in", ("add",))
 INTEREST_REMOVE = Button("inrm", (_HEX8,))
@@ -73,6 +74,6 @@ REMIND = Button(
 DELETE = Button("delete", ("yes|no", "[0-9A-Za-z_-]{8,24}"))
 
 ALL: Final = (
-    ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, INTEREST_ADD, INTEREST_REMOVE,
+    ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, CHART, INTEREST_ADD, INTEREST_REMOVE,
     TIME, EDIT, CONFIRM, SETTINGS_DONE, SETTINGS_OPEN, LANGUAGE, GENDER, REMIND, DELETE,
 )  # fmt: skip

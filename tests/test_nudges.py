@@ -434,3 +434,49 @@ async def test_a_nudge_goes_at_its_instant_not_at_the_next_tick() -> None:
     assert [chat for chat, _ in bot.sent] == [5]
     late = bot.sent[0][1] - (started + 0.3)
     assert 0 <= late < 0.5
+
+
+async def test_the_weekly_push_sends_the_chart_only_when_asked(harness: Harness, clock: Clock) -> None:
+    """Rendering a chart per person (~0.1 s of CPU) would make a push to 100k people take hours."""
+    user = harness.user()
+    clock.now = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Sunday
+    await onboarded(harness, user, nudges_off=["morning", "evening"])
+    await harness.repo.append_entry(
+        user.id, Entry(kind="diary", local_date=date(2026, 11, 29), data={"feeling": "calm", "intensity": 2})
+    )
+    clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)  # 19:00 Berlin
+    await tick(harness)
+    assert harness.request.calls("sendPhoto") == []
+    recap = next(m for m in user.all_messages() if "Check-ins on 1 of 7 days" in m.content)
+    await user.press(recap, "📊 Show the chart")
+    await harness.pump()
+    photo = await user.wait_for(lambda m: m.method == "sendPhoto")
+    assert photo.caption == "Your week at a glance"
+
+
+async def test_a_push_waiting_its_turn_longer_than_the_catch_up_window_still_goes(clock: Clock) -> None:
+    """The window is for time the bot was down; a long fan-out makes people wait, never skips them."""
+    repo = InMemoryRepository()
+    sent: list[int] = []
+
+    async def slow_recap(bot: object, svc: Services, uid: int, language: str) -> None:
+        sent.append(uid)
+        clock.now += timedelta(hours=3)  # each recap "takes" three hours
+
+    index = NudgeScheduler(
+        Services(config=make_config(), repo=repo, clock=clock), weekly=WeeklySlot(6, time(19, 0)),
+        catch_up=timedelta(hours=2), send_recap=slow_recap,
+    )  # fmt: skip
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # Sunday
+    for uid in (1, 2):
+        profile = Profile(user_id=uid, timezone="UTC", morning=None, evening=None, onboarded=True)
+        await repo.save_profile(profile)
+        index.plan(profile)
+    index.start_workers(_Recorder())  # type: ignore[arg-type]
+    clock.now = datetime(2026, 11, 29, 19, 0, 5, tzinfo=UTC)
+    try:
+        await index.enqueue_due()
+        await index.drain()
+    finally:
+        await index.stop_workers()
+    assert sorted(sent) == [1, 2]
