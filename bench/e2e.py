@@ -71,8 +71,10 @@ class Process:
         extra_toml: str = "",
         launcher: list[str] | None = None,
         pythonpath: str = str(ROOT),
+        durable: bool = False,
     ) -> None:
         self.server, self.workdir, self.echo = server, workdir, echo
+        self.durable = workdir / "durable" if durable else None  # the echo anchor appends durably there
         self.probe = workdir / "loop-probe.json"
         config = workdir / "config.toml"
         config.write_text(
@@ -90,6 +92,9 @@ class Process:
         polls = len(self.server.calls("getUpdates"))
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": self.server.token, "BOT_API_BASE_URL": self.server.base_url,
                "PYTHONPATH": self.pythonpath, "CHECKIN_BOT_LOOP_PROBE": str(self.probe)}  # fmt: skip
+        if self.durable is not None:
+            self.durable.mkdir(exist_ok=True)
+            env["BENCH_DURABLE_DIR"] = str(self.durable)
         started = time.monotonic()
         self.proc = subprocess.Popen(self.args, cwd=self.workdir, env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
         while len(self.server.calls("getUpdates")) <= polls:
@@ -138,11 +143,14 @@ async def throughput(
     launcher: list[str] | None = None,
     pythonpath: str = str(ROOT),
     reply_delay: float = 0.0,
+    durable: bool = False,
 ) -> dict[str, float]:
     """Round trips/s, p50/p99 and the longest loop stall; `launcher`/`pythonpath` run a variant of
     ours; `reply_delay` seconds before the server answers each sendMessage stand in for network latency."""
     with tempfile.TemporaryDirectory() as workdir, FakeTelegramServer() as server:
-        process = Process(server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath)
+        process = Process(
+            server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath, durable=durable
+        )
         await process.start()
         try:
             users = [server.user(10_000 + n, f"P{n}") for n in range(people)]

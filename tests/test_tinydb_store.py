@@ -11,6 +11,7 @@ import operator
 import os
 import re
 import stat
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -869,3 +870,46 @@ async def test_noted_changes_reach_the_index_at_close_and_never_bring_back_a_del
     index = ProfileIndex(data_dir, None)
     profiles = [p for shard in index.shards() for p in index.read(shard)[0]]
     assert [(p.user_id, p.last_nudged) for p in profiles] == [(USER, {"morning": "2024-01-02"})]
+
+
+async def test_reads_of_an_open_database_need_no_worker_thread(
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker-thread hop costs more than such a read; a check-in answer made five of them."""
+    import bot.storage.tinydb_store as store
+
+    profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    await repo.save_profile(profile)
+    await repo.save_draft(USER, {"flow": "checkin", "step": 2})
+
+    async def no_thread(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a worker thread for a read of what is in memory")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store.asyncio, "to_thread", no_thread)
+        assert await repo.get_profile(USER) == profile
+        assert await repo.get_draft(USER) == {"flow": "checkin", "step": 2}
+        assert await repo.take_damage_report(USER) == []
+
+
+async def test_a_read_waits_for_a_write_of_the_same_person_in_progress(repo: TinyDBRepository) -> None:
+    profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    await repo.save_profile(profile)
+    held, done = threading.Event(), threading.Event()
+
+    def writer() -> None:  # another thread is writing this person's files
+        with repo._users.lock(USER):
+            held.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(5)
+    try:
+        reading = asyncio.create_task(repo.get_profile(USER))
+        await asyncio.sleep(0.05)
+        assert not reading.done()
+    finally:
+        done.set()
+        thread.join()
+    assert await reading == profile

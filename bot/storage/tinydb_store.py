@@ -84,7 +84,13 @@ class TinyDBRepository(Repository):
     # -- public API -------------------------------------------------------------------
 
     async def get_profile(self, user_id: int) -> Profile | None:
-        """The profile, or None; an unknown user leaves no trace on disk."""
+        """The profile, or None; an unknown user leaves no trace on disk.
+
+        Read on the event loop when the user's database is open (`UserDatabases.if_open`).
+        """
+        found, profile = self._users.if_open(user_id, user_tables.get_profile)
+        if found:
+            return profile
         return await self._run(user_id, lambda: user_tables.get_profile(self._users.database(user_id)))
 
     async def save_profile(self, profile: Profile) -> None:
@@ -121,7 +127,14 @@ class TinyDBRepository(Repository):
         return await self._run(user_id, partial(self._export_user, user_id))
 
     async def take_damage_report(self, user_id: int) -> list[str]:
-        """Files set aside since the last call (loading the user first, so damage is found)."""
+        """Files set aside since the last call (loading the user first, so damage is found).
+
+        Damage is found when a user's files are loaded: if they are open already, the report is
+        answered from memory on the event loop, without a worker thread.
+        """
+        found, _ = self._users.if_open(user_id, lambda database: None)
+        if found:
+            return self._users.take_damage(user_id)
         return await self._run(user_id, partial(self._take_damage_report, user_id))
 
     async def close(self) -> None:
@@ -143,7 +156,14 @@ class TinyDBRepository(Repository):
                 yield profile
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
-        """The stored draft as a fresh dict, or None (dropping a stale draft marker)."""
+        """The stored draft as a fresh dict, or None (dropping a stale draft marker).
+
+        A draft of an open database is read on the event loop; "none" goes to a worker thread,
+        which may have a stale marker to remove.
+        """
+        found, draft = self._users.if_open(user_id, user_tables.get_draft)
+        if found and draft is not None:
+            return draft
         return await self._run(user_id, partial(self._get_draft, user_id))
 
     async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
@@ -180,6 +200,9 @@ class TinyDBRepository(Repository):
         return await asyncio.to_thread(self._invites.redeem, code, now)
 
     # -- bodies (run in a worker thread under the user's lock) ------------------------
+    #
+    # Reads of what an open database holds in memory skip the thread (`UserDatabases.if_open`):
+    # a worker-thread hop costs more than the read, and a check-in answer made five of them.
 
     async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
         return await asyncio.to_thread(self._users.locked, user_id, body)
