@@ -876,8 +876,6 @@ async def test_reads_of_an_open_database_need_no_worker_thread(
     repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each worker-thread hop costs more than such a read; a check-in answer made five of them."""
-    import bot.storage.tinydb_store as store
-
     profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
     await repo.save_profile(profile)
     await repo.save_draft(USER, {"flow": "checkin", "step": 2})
@@ -886,7 +884,7 @@ async def test_reads_of_an_open_database_need_no_worker_thread(
         raise AssertionError("a worker thread for a read of what is in memory")
 
     with monkeypatch.context() as patched:
-        patched.setattr(store.asyncio, "to_thread", no_thread)
+        patched.setattr(asyncio, "to_thread", no_thread)
         assert await repo.get_profile(USER) == profile
         assert await repo.get_draft(USER) == {"flow": "checkin", "step": 2}
         assert await repo.take_damage_report(USER) == []
