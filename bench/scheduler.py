@@ -32,6 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+if os.environ.get("BENCH_BOT_ROOT"):  # measure another checkout's bot (bench/nudge_limits.py --base)
+    sys.path.insert(0, os.environ["BENCH_BOT_ROOT"])
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench.report import write_section  # noqa: E402
