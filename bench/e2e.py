@@ -71,8 +71,10 @@ class Process:
         extra_toml: str = "",
         launcher: list[str] | None = None,
         pythonpath: str = str(ROOT),
+        durable: bool = False,
     ) -> None:
         self.server, self.workdir, self.echo = server, workdir, echo
+        self.durable = workdir / "durable" if durable else None  # the echo anchor appends durably there
         self.probe = workdir / "loop-probe.json"
         config = workdir / "config.toml"
         config.write_text(
@@ -90,6 +92,9 @@ class Process:
         polls = len(self.server.calls("getUpdates"))
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": self.server.token, "BOT_API_BASE_URL": self.server.base_url,
                "PYTHONPATH": self.pythonpath, "CHECKIN_BOT_LOOP_PROBE": str(self.probe)}  # fmt: skip
+        if self.durable is not None:
+            self.durable.mkdir(exist_ok=True)
+            env["BENCH_DURABLE_DIR"] = str(self.durable)
         started = time.monotonic()
         self.proc = subprocess.Popen(self.args, cwd=self.workdir, env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
         while len(self.server.calls("getUpdates")) <= polls:
@@ -138,11 +143,14 @@ async def throughput(
     launcher: list[str] | None = None,
     pythonpath: str = str(ROOT),
     reply_delay: float = 0.0,
+    durable: bool = False,
 ) -> dict[str, float]:
     """Round trips/s, p50/p99 and the longest loop stall; `launcher`/`pythonpath` run a variant of
     ours; `reply_delay` seconds before the server answers each sendMessage stand in for network latency."""
     with tempfile.TemporaryDirectory() as workdir, FakeTelegramServer() as server:
-        process = Process(server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath)
+        process = Process(
+            server, Path(workdir), echo=echo, launcher=launcher, pythonpath=pythonpath, durable=durable
+        )
         await process.start()
         try:
             users = [server.user(10_000 + n, f"P{n}") for n in range(people)]
@@ -217,7 +225,12 @@ async def cold_start_and_fan_out(people: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 s runs, 2,000 people on disk")
+    parser.add_argument("--fan-out-only", type=int, metavar="N", help="only: N people on disk nudged at once")
     args = parser.parse_args()
+    if args.fan_out_only:
+        big = asyncio.run(cold_start_and_fan_out(args.fan_out_only))
+        print(json.dumps({**big, "load": os.getloadavg()[0]}))
+        return 0
     seconds = 3.0 if args.quick else 20.0
     people_on_disk = 2_000 if args.quick else 100_000
     rows = []

@@ -32,6 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+if os.environ.get("BENCH_BOT_ROOT"):  # measure another checkout's bot (bench/nudge_limits.py --base)
+    sys.path.insert(0, os.environ["BENCH_BOT_ROOT"])
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench.report import write_section  # noqa: E402
@@ -72,6 +74,48 @@ def population(count: int, seed: int = 7) -> list[Profile]:
         people.append(Profile(user_id=user_id, timezone=rng.choice(zones), morning=morning, evening=evening,
                               onboarded=True, created_at=NOW))  # fmt: skip
     return people
+
+
+class LoopProbe:
+    """The longest event-loop stall while running: sleeps 1 ms at a time, records the worst overshoot."""
+
+    def __init__(self, interval: float = 0.001) -> None:
+        self.interval = interval
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.worst = max(self.worst, time.perf_counter() - started - self.interval)
+
+    def start(self) -> LoopProbe:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def stop(self) -> float:
+        """Stop and return the longest stall in milliseconds."""
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return self.worst * 1000
+
+
+class TextRepository(InMemoryRepository):
+    """Profiles kept as JSON text, as on disk: not objects the garbage collector must scan (100k
+    stored dicts rewritten by a fan-out would make the gc, not the scheduler, stall the loop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._texts: dict[int, str] = {}
+
+    async def get_profile(self, user_id: int) -> Profile | None:
+        text = self._texts.get(user_id)
+        return Profile.from_dict(json.loads(text)) if text is not None else None
+
+    async def save_profile(self, profile: Profile) -> None:
+        self._texts[profile.user_id] = json.dumps(profile.to_dict())
 
 
 def services(repo: InMemoryRepository, clock: Any) -> Services:
@@ -150,6 +194,7 @@ class FastSender:
         self.done = asyncio.Event()
 
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+        await asyncio.sleep(0)  # a real send always lets the loop run (else the workers would stall it)
         self.sent[chat_id] += 1
         self.total += 1
         if self.total >= self.expected:
@@ -166,7 +211,7 @@ async def same_minute(count: int, tick_seconds: float = 0.2) -> dict[str, float]
     due_at = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
     rng = random.Random(11)
     zones = [zone for zone, weight in ZONES for _ in range(weight)]
-    repo = InMemoryRepository()
+    repo = TextRepository()
     people = []
     for n in range(1, count + 1):
         zone = rng.choice(zones)
@@ -181,17 +226,21 @@ async def same_minute(count: int, tick_seconds: float = 0.2) -> dict[str, float]
         for profile in people:
             yield profile
 
-    await scheduler.rebuild(stream())
+    scheduler.load_in_background(stream())  # as the bot starts: the loaded index is frozen out of the gc
+    assert scheduler._loading is not None
+    await scheduler._loading
     sender = FastSender(expected=count)
     scheduler.start_workers(sender)  # type: ignore[arg-type]
     app = ApplicationBuilder().token("1:bench").build()
     assert app.job_queue is not None
+    probe = LoopProbe().start()
     started = time.perf_counter()
     clock[0] = lambda: due_at + timedelta(seconds=time.perf_counter() - started)  # the minute has come
     scheduler.start_ticking(app.job_queue, tick_seconds)
     await app.job_queue.start()
     await asyncio.wait_for(sender.done.wait(), timeout=600)
     seconds = time.perf_counter() - started
+    stall = await probe.stop()
     await asyncio.sleep(10 * tick_seconds)  # more ticks: nothing may come twice
     await app.job_queue.stop(wait=True)
     await scheduler.drain()
@@ -201,25 +250,33 @@ async def same_minute(count: int, tick_seconds: float = 0.2) -> dict[str, float]
         "missed": sum(1 for p in people if sender.sent[p.user_id] == 0),
         "duplicated": sum(1 for p in people if sender.sent[p.user_id] > 1),
         "zones": len({p.timezone for p in people}),
+        "stall_ms": stall,
     }
 
 
 # --- 3. fan-out against the fake server at 30 msg/s ----------------------------------------------
 
 
-async def fan_out(seconds: float) -> dict[str, float]:
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def fan_out(count: int, per_second: int = 30) -> dict[str, float]:
+    """`count` people due at the same instant, sent through the real bot's rate limiter to the fake
+    Bot API enforcing `per_second` (429 beyond it). Lateness of the i-th message to arrive: its
+    arrival at the server after the due instant; the physical limit for it is i / `per_second`."""
     from telegram.ext import ExtBot
 
     from bot.app import rate_limiter
     from tests.fakeapi.server import FakeTelegramServer
 
-    count = int(seconds * 30)
     due_at = datetime.now(UTC).replace(microsecond=0)
-    repo = InMemoryRepository()
+    repo = TextRepository()
     people = [Profile(user_id=n, timezone="UTC", morning=None, evening=clock_time(20, 0), onboarded=True,
                       created_at=NOW) for n in range(1, count + 1)]  # fmt: skip
     with FakeTelegramServer() as server:
-        server.enforce_rate(per_second=30)
+        server.enforce_rate(per_second=per_second)
         bot = ExtBot(server.token, base_url=server.base_url, rate_limiter=rate_limiter())
         async with bot:
             scheduler = NudgeScheduler(
@@ -230,19 +287,29 @@ async def fan_out(seconds: float) -> dict[str, float]:
                 await repo.save_profile(profile)
                 scheduler.plan(profile, due_at - timedelta(minutes=1))
             scheduler.start_workers(bot)
-            started = time.perf_counter()
+            probe = LoopProbe().start()
+            started_wall, started = time.time(), time.perf_counter()
             await scheduler.enqueue_due()
             await scheduler.drain()
             elapsed = time.perf_counter() - started
+            stall = await probe.stop()
             await scheduler.stop_workers()
-        delivered = {c.params["chat_id"] for c in server.calls("sendMessage") if c.status == 200}
-        rejected = sum(1 for c in server.calls("sendMessage") if c.status == 429)
+        calls = server.calls("sendMessage")
+        delivered = sorted(c.time - started_wall for c in calls if c.status == 200)
+        rejected = sum(1 for c in calls if c.status == 429)
+    lateness = delivered
+    ideal = [n / per_second for n in range(len(delivered))]
     return {
         "people": count,
         "seconds": elapsed,
         "rate": len(delivered) / elapsed,
-        "lost": count - len(delivered),
+        "lost": count - len({c.params["chat_id"] for c in calls if c.status == 200}),
         "429s": rejected,
+        "p95_s": percentile(lateness, 0.95),
+        "max_s": max(lateness),
+        "ideal_p95_s": percentile(ideal, 0.95),
+        "ideal_max_s": max(ideal),
+        "stall_ms": stall,
     }
 
 
@@ -254,17 +321,25 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10k people and a 10 s fan-out")
     parser.add_argument("--child", choices=("ours", "anchor"))
     parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--stall", type=int, metavar="N", help="only: the longest stall, N due at once")
+    parser.add_argument("--fan-out", type=int, metavar="N", help="only: lateness of N due at once, 30 msg/s")
     args = parser.parse_args()
     if args.child:
         runner = child_ours if args.child == "ours" else child_anchor
         print(json.dumps(asyncio.run(runner(args.users))))
+        return 0
+    if args.fan_out:
+        print(json.dumps(asyncio.run(fan_out(args.fan_out))))
+        return 0
+    if args.stall:
+        print(json.dumps(asyncio.run(same_minute(args.stall))))
         return 0
     users = 10_000 if args.quick else 100_000
     load = os.getloadavg()[0]
     ours = run_child("ours", users)
     anchor = run_child("anchor", users)
     burst = asyncio.run(same_minute(users))
-    fan = asyncio.run(fan_out(10 if args.quick else 60))
+    fan = asyncio.run(fan_out(300 if args.quick else 1800))
     rate_share = fan["rate"] / 30
     lines = [
         "## Nudge scheduling",

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -35,6 +36,7 @@ from bot.handlers import access, basic, data, partner, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, Hooks, services
 from bot.handlers.settings import language, reminders, setup
 from bot.nudges import NudgeScheduler, ObservedRepository
+from bot.pacing import PacedRateLimiter
 from bot.services import Services
 from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t
 
@@ -63,9 +65,8 @@ MENU_COMMANDS = {  # the command menu, in this order: command → its descriptio
     "start": "command.start",
 }
 RATE_LIMIT_RETRIES = 3
-# Telegram allows about 30 messages a second per bot. Space messages evenly just under it
-# (a bucket of one), rather than letting 30 go at once and then 30 more within a second.
-MESSAGES_PER_SECOND = 29.5
+# Telegram allows about 30 messages a second per bot: never more in any second (bot.pacing).
+MESSAGES_PER_SECOND = 30
 # Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
 # 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
 # 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
@@ -79,8 +80,9 @@ NETWORK_BACKOFF = 0.5  # seconds, doubled after each failed attempt
 STARTUP_METHODS = frozenset({"getMe", "setMyCommands", "setWebhook", "deleteWebhook"})
 
 
-class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (429 handling) that also retries a bounded number of times on 5xx and timeouts.
+class RetryingRateLimiter(PacedRateLimiter):
+    """PacedRateLimiter (pacing, 429 handling) that also retries a bounded number of times on 5xx and
+    timeouts.
 
     Bad requests and "blocked by the user" are final and not retried; getUpdates has its own
     back-off in PTB's updater. A timed-out send may have reached Telegram, so a retry can
@@ -133,14 +135,11 @@ class RetryingRateLimiter(AIORateLimiter):
 def rate_limiter(*, limit: bool = True, startup_max: float = 30.0) -> AIORateLimiter:
     """What every request goes through: retries of 429, 5xx and timeouts (start-up calls until
     they succeed, waiting at most `startup_max` s between tries), and unless `limit` is off
-    (benchmarks), at most 29.5 msg/s overall and 20/min per group."""
-    if not limit:  # a rate of 0 means no limit to AIORateLimiter
-        return RetryingRateLimiter(
-            overall_max_rate=0, group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max
-        )
+    (benchmarks), at most 30 msg/s overall (bot.pacing) and 20/min per group."""
+    if not limit:
+        return RetryingRateLimiter(group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max)
     return RetryingRateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / MESSAGES_PER_SECOND,
+        per_second=MESSAGES_PER_SECOND,
         max_retries=RATE_LIMIT_RETRIES,
         startup_max=startup_max,
     )
@@ -215,7 +214,7 @@ def build_application(
         svc,
         weekly=WeeklySlot(config.weekly_day, config.weekly_time),
         catch_up=timedelta(hours=config.catch_up_hours),
-        send_recap=recap.send_recap,
+        send_recap=partial(recap.send_recap, chart=False),  # the chart only on request
         user_lock=processor.locks.holding,  # a nudge's record waits for the person's update
     )
     if not isinstance(svc.repo, ObservedRepository):
@@ -306,6 +305,7 @@ def register_handlers(app: App) -> None:
         (callbacks.INTEREST_REMOVE, practice.on_remove_button),
         (callbacks.START, practice.on_start_button),
         (callbacks.SUMMARY, recap.on_summary_button),
+        (callbacks.CHART, recap.on_chart_button),
         (callbacks.ENTRY, recap.on_entry_button),
         (callbacks.PARTNER_INVITE, partner.on_invite_button),
         (callbacks.PARTNER_JOIN, partner.on_join_button),

@@ -55,6 +55,7 @@ START = Button("start", ("checkin|selfexam|pages|boundary|encourage|did",))  # o
 SHARE = Button("bd", (_HEX32,))
 ENTRY = Button("h", (_HEX32,))
 SUMMARY = Button("start", ("summary",))  # on the weekly push
+CHART = Button("chart", ("week|last|month",))  # under a pushed recap: its chart
 # Interests (stable ids, checked against the profile).
 INTEREST_ADD = Button("in", ("add",))
 INTEREST_REMOVE = Button("inrm", (_HEX8,))
@@ -84,7 +85,7 @@ TAKE_BACK = Button("pd", (_HEX32,))  # the sender removes a share they sent
 DELETE = Button("delete", ("yes|no", "[0-9A-Za-z_-]{8,24}"))
 
 ALL: Final = (
-    ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, INTEREST_ADD, INTEREST_REMOVE,
+    ANSWER, DECISION, SWITCH, START, SHARE, ENTRY, SUMMARY, CHART, INTEREST_ADD, INTEREST_REMOVE,
     TIME, EDIT, CONFIRM, SETTINGS_DONE, SETTINGS_OPEN, LANGUAGE, GENDER, REMIND, DELETE,
     PARTNER_INVITE, PARTNER_JOIN, PARTNER_UNLINK, PARTNER_HOURS, PARTNER_REPLY,
     SHARE_BOUNDARY, SHARE_FEELING, SHARE_INTEREST, TAKE_BACK,

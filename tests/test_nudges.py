@@ -370,3 +370,113 @@ async def test_settings_changes_do_not_grow_the_index(clock: Clock) -> None:
     assert len(index._heap) <= 2 * len(index) + COMPACT_SLACK < 10_000 // 5  # 10,000 changes were made
     clock.now = datetime(2026, 11, 28, 20, 0, 5, tzinfo=UTC)  # 21:00 Berlin, the evening last chosen
     assert sorted(user_id for user_id, _, _ in index.pop_due(clock.now)) == list(range(50))
+
+
+async def test_who_goes_first_among_people_due_at_once_changes_from_day_to_day(clock: Clock) -> None:
+    """In a long fan-out the last ones wait minutes; it must not be the same people every day."""
+    index = NudgeScheduler(
+        Services(config=make_config(), repo=InMemoryRepository(), clock=clock),
+        weekly=WeeklySlot(6, time(19, 0)), catch_up=timedelta(hours=2),
+    )  # fmt: skip
+    people = [Profile(user_id=n, timezone="UTC", evening=time(20, 0), onboarded=True) for n in range(1, 41)]
+    orders = []
+    for day in (28, 29):
+        clock.now = datetime(2026, 11, day, 12, 0, tzinfo=UTC)
+        for profile in people:
+            index.plan(profile)
+        due = index.pop_due(datetime(2026, 11, day, 20, 0, tzinfo=UTC))
+        assert sorted(user_id for user_id, _, _ in due) == list(range(1, 41))
+        orders.append([user_id for user_id, _, _ in due])
+    assert orders[0] != orders[1]
+    assert orders[0][-10:] != orders[1][-10:]
+
+
+class _Recorder:
+    """Stands in for the Bot: records when each message was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, float]] = []
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: object) -> None:
+        self.sent.append((chat_id, asyncio.get_running_loop().time()))
+
+
+class _NoJobs:
+    def run_repeating(self, *args: object, **kwargs: object) -> None:
+        """The backstop tick never comes in this test."""
+
+
+async def test_a_nudge_goes_at_its_instant_not_at_the_next_tick() -> None:
+    loop = asyncio.get_running_loop()
+    started, base = loop.time(), datetime(2026, 11, 28, 19, 59, 59, 700_000, tzinfo=UTC)
+
+    def real_clock() -> datetime:
+        return base + timedelta(seconds=loop.time() - started)
+
+    repo = InMemoryRepository()
+    index = NudgeScheduler(
+        Services(config=make_config(), repo=repo, clock=real_clock),
+        weekly=WeeklySlot(6, time(19, 0)), catch_up=timedelta(hours=2),
+    )  # fmt: skip
+    profile = Profile(user_id=5, timezone="UTC", evening=time(20, 0), onboarded=True)
+    await repo.save_profile(profile)
+    index.plan(profile)
+    bot = _Recorder()
+    index.start_workers(bot)  # type: ignore[arg-type]
+    index.start_ticking(_NoJobs(), interval=3600)  # type: ignore[arg-type]
+    try:
+        for _ in range(300):
+            if bot.sent:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await index.stop_workers()
+    assert [chat for chat, _ in bot.sent] == [5]
+    late = bot.sent[0][1] - (started + 0.3)
+    assert 0 <= late < 0.5
+
+
+async def test_the_weekly_push_sends_the_chart_only_when_asked(harness: Harness, clock: Clock) -> None:
+    """Rendering a chart per person (~0.1 s of CPU) would make a push to 100k people take hours."""
+    user = harness.user()
+    clock.now = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Sunday
+    await onboarded(harness, user, nudges_off=["morning", "evening"])
+    await harness.repo.append_entry(
+        user.id, Entry(kind="diary", local_date=date(2026, 11, 29), data={"feeling": "calm", "intensity": 2})
+    )
+    clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)  # 19:00 Berlin
+    await tick(harness)
+    assert harness.request.calls("sendPhoto") == []
+    recap = next(m for m in user.all_messages() if "Check-ins on 1 of 7 days" in m.content)
+    await user.press(recap, "📊 Show the chart")
+    await harness.pump()
+    photo = await user.wait_for(lambda m: m.method == "sendPhoto")
+    assert photo.caption == "Your week at a glance"
+
+
+async def test_a_push_waiting_its_turn_longer_than_the_catch_up_window_still_goes(clock: Clock) -> None:
+    """The window is for time the bot was down; a long fan-out makes people wait, never skips them."""
+    repo = InMemoryRepository()
+    sent: list[int] = []
+
+    async def slow_recap(bot: object, svc: Services, uid: int, language: str) -> None:
+        sent.append(uid)
+        clock.now += timedelta(hours=3)  # each recap "takes" three hours
+
+    index = NudgeScheduler(
+        Services(config=make_config(), repo=repo, clock=clock), weekly=WeeklySlot(6, time(19, 0)),
+        catch_up=timedelta(hours=2), send_recap=slow_recap,
+    )  # fmt: skip
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # Sunday
+    for uid in (1, 2):
+        profile = Profile(user_id=uid, timezone="UTC", morning=None, evening=None, onboarded=True)
+        await repo.save_profile(profile)
+        index.plan(profile)
+    index.start_workers(_Recorder())  # type: ignore[arg-type]
+    clock.now = datetime(2026, 11, 29, 19, 0, 5, tzinfo=UTC)
+    try:
+        await index.enqueue_due()
+        await index.drain()
+    finally:
+        await index.stop_workers()
+    assert sorted(sent) == [1, 2]

@@ -11,6 +11,7 @@ import operator
 import os
 import re
 import stat
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -820,3 +821,93 @@ async def test_iter_profiles_can_be_abandoned_early(repo: TinyDBRepository) -> N
         assert profile.user_id == 1
         break
     assert len(await profiles_of(repo)) == 29
+
+
+async def test_recording_a_nudge_writes_the_profile_file_only(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fan-out to 100k people must not rewrite their shard's index (and fsync it) per nudge."""
+    from bot.storage import files
+    from bot.storage.indexes import ProfileIndex
+
+    profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    await repo.save_profile(profile)
+    written: list[str] = []
+    real_write = files.atomic_write
+
+    def recording(directory: Path, name: str, payload: bytes) -> None:
+        written.append(name)
+        real_write(directory, name, payload)
+
+    monkeypatch.setattr(files, "atomic_write", recording)
+    profile.last_nudged = {"evening": "2024-01-01"}
+    await repo.save_profile(profile)
+    assert "profiles-index.json" not in written and written  # the profile file was written
+    assert [p.last_nudged async for p in repo.iter_profiles()] == [{"evening": "2024-01-01"}]
+    profile.timezone = "Europe/Berlin"  # a real change: the index is written at once, with the noted day
+    await repo.save_profile(profile)
+    assert written.count("profiles-index.json") == 1
+    on_disk = ProfileIndex(data_dir, None)
+    ((stored,), _) = on_disk.read(on_disk.shards()[0])
+    assert stored.last_nudged == {"evening": "2024-01-01"} and stored.timezone == "Europe/Berlin"
+
+
+async def test_noted_changes_reach_the_index_at_close_and_never_bring_back_a_deleted_person(
+    data_dir: Path,
+) -> None:
+    from bot.storage.indexes import ProfileIndex
+
+    repo = TinyDBRepository(data_dir)
+    repo.prepare()
+    kept = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    gone = Profile(user_id=USER + 1000, timezone="UTC", onboarded=True, created_at=T0)  # same shard
+    for profile in (kept, gone):
+        await repo.save_profile(profile)
+        profile.last_nudged = {"morning": "2024-01-02"}
+        await repo.save_profile(profile)
+    await repo.delete_user(gone.user_id)
+    await repo.close()
+    index = ProfileIndex(data_dir, None)
+    profiles = [p for shard in index.shards() for p in index.read(shard)[0]]
+    assert [(p.user_id, p.last_nudged) for p in profiles] == [(USER, {"morning": "2024-01-02"})]
+
+
+async def test_reads_of_an_open_database_need_no_worker_thread(
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker-thread hop costs more than such a read; a check-in answer made five of them."""
+    profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    await repo.save_profile(profile)
+    await repo.save_draft(USER, {"flow": "checkin", "step": 2})
+
+    async def no_thread(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a worker thread for a read of what is in memory")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(asyncio, "to_thread", no_thread)
+        assert await repo.get_profile(USER) == profile
+        assert await repo.get_draft(USER) == {"flow": "checkin", "step": 2}
+        assert await repo.take_damage_report(USER) == []
+
+
+async def test_a_read_waits_for_a_write_of_the_same_person_in_progress(repo: TinyDBRepository) -> None:
+    profile = Profile(user_id=USER, timezone="UTC", onboarded=True, created_at=T0)
+    await repo.save_profile(profile)
+    held, done = threading.Event(), threading.Event()
+
+    def writer() -> None:  # another thread is writing this person's files
+        with repo._users.lock(USER):
+            held.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(5)
+    try:
+        reading = asyncio.create_task(repo.get_profile(USER))
+        await asyncio.sleep(0.05)
+        assert not reading.done()
+    finally:
+        done.set()
+        thread.join()
+    assert await reading == profile

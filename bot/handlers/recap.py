@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import callbacks
 from bot.charts import ChartLabels, render_week
 from bot.domain.journal import OPTION_LABELS, boundary_statements, headline, kind_label, shown_fields
-from bot.domain.models import Entry, EntryKind, Profile
+from bot.domain.models import Entry, EntryKind
 from bot.domain.partners import Share, can_see
 from bot.domain.summary import Period, Summary, parse_period, period_bounds, summarise
 from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
@@ -111,17 +111,17 @@ def recap_lines(summary: Summary, period: Period, language: str) -> list[str]:
     return lines
 
 
-async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: Period = Period.WEEK) -> None:
+async def send_recap(
+    bot: Bot, svc: Services, uid: int, language: str, period: Period = Period.WEEK, *, chart: bool = True
+) -> None:
     """Send the recap of `period` to `uid`: chart and text, or an encouraging word when empty.
 
     Shared by /summary and the weekly push. A chart that fails to render never stops the text.
+    Without `chart` (the weekly push to everyone) the text carries a button that sends it: one
+    render per person (~0.1 s of CPU) would make a push to 100k people take hours.
     """
-    profile = await svc.repo.get_profile(uid)
-    today = _local_today(svc, profile.timezone if profile else None)
-    start, end = period_bounds(period, today)
-    history = await svc.repo.list_entries(uid)
-    summary = summarise(history, start, end, today)
-    with_partner = await _partner_lines(svc, uid, language, start, end, profile)
+    summary, period_days = await _summary_of(svc, uid, period)
+    with_partner = await _partner_lines(svc, uid, language, *period_days)
     if summary.empty:
         button = InlineKeyboardButton(
             t("summary.button_checkin", language), callback_data=callbacks.START.data("checkin")
@@ -129,33 +129,64 @@ async def send_recap(bot: Bot, svc: Services, uid: int, language: str, period: P
         text = "\n\n".join([t("summary.empty", language), *with_partner])
         await bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup([[button]]))
         return
-    if summary.checkin_days:
-        first, last = format_day(start, language), format_day(end, language)
-        labels = ChartLabels(
-            title=plain(TITLE[period], language, start=first, end=last),
-            intensity=plain("chart.intensity", language),
-            mix=plain("chart.mix", language),
-            no_entry=plain("chart.no_entry", language),
-            weekdays=weekday_names(language),
-            rtl=is_rtl(language),
-            week_start=first_weekday(language),
+    markup = None
+    if summary.checkin_days and chart:
+        await _send_chart(bot, uid, language, period, summary, period_days)
+    elif summary.checkin_days:
+        show = InlineKeyboardButton(
+            t("summary.button_chart", language), callback_data=callbacks.CHART.data(period)
         )
-        try:
-            png = await asyncio.to_thread(render_week, summary, labels, feeling_names(language))
-        except Exception as exc:  # the text recap still goes out
-            logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
-        else:
-            await bot.send_photo(uid, png, caption=t(CAPTION[period], language))
+        markup = InlineKeyboardMarkup([[show]])
     lines = recap_lines(summary, period, language)
     lines[-2:-2] = with_partner
-    for chunk in split_lines(lines):
-        await bot.send_message(uid, chunk)
+    chunks = split_lines(lines)
+    for number, chunk in enumerate(chunks, start=1):
+        await bot.send_message(uid, chunk, reply_markup=markup if number == len(chunks) else None)
 
 
-async def _partner_lines(
-    svc: Services, uid: int, language: str, start: date, end: date, profile: Profile | None
-) -> list[str]:
+async def _summary_of(svc: Services, uid: int, period: Period) -> tuple[Summary, tuple[date, date]]:
+    """The person's recap of `period` as of their local today, and the period's first and last day."""
+    profile = await svc.repo.get_profile(uid)
+    today = _local_today(svc, profile.timezone if profile else None)
+    start, end = period_bounds(period, today)
+    history = await svc.repo.list_entries(uid)
+    return summarise(history, start, end, today), (start, end)
+
+
+async def _send_chart(
+    bot: Bot, uid: int, language: str, period: Period, summary: Summary, days: tuple[date, date]
+) -> None:
+    first, last = format_day(days[0], language), format_day(days[1], language)
+    labels = ChartLabels(
+        title=plain(TITLE[period], language, start=first, end=last),
+        intensity=plain("chart.intensity", language),
+        mix=plain("chart.mix", language),
+        no_entry=plain("chart.no_entry", language),
+        weekdays=weekday_names(language),
+        rtl=is_rtl(language),
+        week_start=first_weekday(language),
+    )
+    try:
+        png = await asyncio.to_thread(render_week, summary, labels, feeling_names(language))
+    except Exception as exc:  # the text recap still goes out
+        logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
+    else:
+        await bot.send_photo(uid, png, caption=t(CAPTION[period], language))
+
+
+async def on_chart_button(update: Update, context: Context) -> None:
+    """The button under a pushed recap: its chart, as of today."""
+    query, (period,) = pressed(update, callbacks.CHART)
+    await query.answer()
+    uid, language = user_id(update), lang(update, context)
+    summary, days = await _summary_of(services(context), uid, Period(period))
+    if summary.checkin_days:
+        await _send_chart(context.bot, uid, language, Period(period), summary, days)
+
+
+async def _partner_lines(svc: Services, uid: int, language: str, start: date, end: date) -> list[str]:
     """How much the person shared with their partner and received in the period: their own counts only."""
+    profile = await svc.repo.get_profile(uid)
     zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
     since = datetime.combine(start, time(), zone)
     until = datetime.combine(end + timedelta(days=1), time(), zone)

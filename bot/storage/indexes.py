@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,14 @@ from bot.storage.table_format import encode_json
 from bot.storage.table_storage import read_profile_doc
 
 logger = logging.getLogger("bot.storage")
+
+HINTS = frozenset({"last_nudged"})  # profile fields the index may hold out of date (see `note`)
+NOTE_FLUSH_SECONDS = 600.0  # a shard's noted changes are written at its next update after this long
+
+
+def without_hints(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the index must always have it: without the fields it may hold stale."""
+    return {name: value for name, value in record.items() if name not in HINTS}
 
 
 class ProfileIndex:
@@ -43,6 +52,9 @@ class ProfileIndex:
         self._pending = data_dir / PENDING_DIR
         self._locks_lock = threading.Lock()
         self._shard_locks: dict[str, threading.Lock] = {}
+        # Per shard: records changed only in `HINTS` and not written yet, and since when (under its lock).
+        self._noted: dict[str, dict[str, dict[str, Any]]] = {}
+        self._noted_since: dict[str, float] = {}
 
     # -- pending markers: the index entry may lag the user's files --------------------------
 
@@ -81,6 +93,8 @@ class ProfileIndex:
         key = str(user_id)
         damaged: list[int] = []
         with self._lock(shard):
+            noted = self._noted.get(shard.name, {})
+            noted.pop(key, None)  # this record (or its removal) wins over a noted one
             docs = self._load(shard)
             rebuilt = docs is None
             if docs is None:
@@ -88,20 +102,61 @@ class ProfileIndex:
                 docs, damaged = self._rebuild(shard)
                 if missing and set(docs) - {key}:  # a new shard's first index is no news
                     logger.warning("Profile index of shard %s was missing; rebuilt it", shard.name)
+            changed = bool(noted)
+            docs.update(noted)
             if record is None:
-                changed = docs.pop(key, None) is not None
+                changed = docs.pop(key, None) is not None or changed
             else:
-                changed = docs.get(key) != record
+                changed = docs.get(key) != record or changed
                 docs[key] = record
             if changed or (rebuilt and docs):
                 self._write(shard, docs)
+            self._forget_noted(shard.name)
         return damaged
+
+    def note(self, user_id: int, record: dict[str, Any]) -> None:
+        """The user's profile changed only in `HINTS` (the day a nudge was last sent): keep the new
+        record in memory and write the shard's index later, with its next update (or `flush`).
+
+        The index is derived data and these fields are a hint in it: the profile file, written
+        already, is what decides whether a nudge is due. So a nudge costs the profile file's
+        writes only, not a rewrite of its shard's index with a pending marker around it.
+        """
+        shard = user_dir(self._data_dir, user_id).parent
+        with self._lock(shard):
+            self._noted.setdefault(shard.name, {})[str(user_id)] = record
+            since = self._noted_since.setdefault(shard.name, time.monotonic())
+            if time.monotonic() - since >= NOTE_FLUSH_SECONDS:
+                self._flush(shard)
+
+    def flush(self) -> None:
+        """Write every shard index that has noted changes (at close)."""
+        for name in list(self._noted):
+            shard = self._data_dir / USERS_DIR / name
+            with self._lock(shard):
+                self._flush(shard)
+
+    def _flush(self, shard: Path) -> None:
+        noted = self._noted.get(shard.name)
+        if noted:
+            docs = self._load(shard)
+            if docs is None:
+                docs, _ = self._rebuild(shard)  # damaged ones are found again at the next read
+            docs.update(noted)
+            self._write(shard, docs)
+        self._forget_noted(shard.name)
+
+    def _forget_noted(self, name: str) -> None:
+        self._noted.pop(name, None)
+        self._noted_since.pop(name, None)
 
     def read(self, shard: Path) -> tuple[list[Profile], list[int]]:
         """One shard's profiles, rebuilding a missing or damaged index, and the damaged ids."""
         damaged: list[int] = []
         with self._lock(shard):
             docs = self._load(shard)
+            if docs is not None:
+                docs.update(self._noted.get(shard.name, {}))
             profiles = _profiles_of(shard.name, docs) if docs is not None else None
             if profiles is None:
                 if docs is not None:
@@ -113,6 +168,7 @@ class ProfileIndex:
                 profiles = [Profile.from_dict(doc) for doc in docs.values()]
                 try:
                     self._write(shard, docs)
+                    self._forget_noted(shard.name)  # the files it was rebuilt from have them
                 except OSError as exc:  # still serve the rebuilt profiles; retry next time
                     logger.warning("Could not write profile index of shard %s: %s", shard.name, exc.strerror)
         return profiles, damaged
@@ -122,6 +178,7 @@ class ProfileIndex:
         with self._lock(shard):
             docs, _ = self._rebuild(shard)
             self._write(shard, docs)
+            self._forget_noted(shard.name)
 
     def _lock(self, shard: Path) -> threading.Lock:
         with self._locks_lock:

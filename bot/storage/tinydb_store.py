@@ -31,7 +31,7 @@ from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
 from bot.storage.couple_backends import FileCouples
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
-from bot.storage.indexes import DraftMarkers, ProfileIndex
+from bot.storage.indexes import DraftMarkers, ProfileIndex, without_hints
 from bot.storage.invites import InviteBook
 from bot.storage.layout import USERS_DIR, user_dir
 from bot.storage.sealing import DataKeys
@@ -89,7 +89,13 @@ class TinyDBRepository(Repository):
     # -- public API -------------------------------------------------------------------
 
     async def get_profile(self, user_id: int) -> Profile | None:
-        """The profile, or None; an unknown user leaves no trace on disk."""
+        """The profile, or None; an unknown user leaves no trace on disk.
+
+        Read on the event loop when the user's database is open (`UserDatabases.if_open`).
+        """
+        found, profile = self._users.if_open(user_id, user_tables.get_profile)
+        if found:
+            return profile
         return await self._run(user_id, lambda: user_tables.get_profile(self._users.database(user_id)))
 
     async def save_profile(self, profile: Profile) -> None:
@@ -126,11 +132,19 @@ class TinyDBRepository(Repository):
         return await self._run(user_id, partial(self._export_user, user_id))
 
     async def take_damage_report(self, user_id: int) -> list[str]:
-        """Files set aside since the last call (loading the user first, so damage is found)."""
+        """Files set aside since the last call (loading the user first, so damage is found).
+
+        Damage is found when a user's files are loaded: if they are open already, the report is
+        answered from memory on the event loop, without a worker thread.
+        """
+        found, _ = self._users.if_open(user_id, lambda database: None)
+        if found:
+            return self._users.take_damage(user_id)
         return await self._run(user_id, partial(self._take_damage_report, user_id))
 
     async def close(self) -> None:
-        """Drop every cached database (all data is already on disk)."""
+        """Write the profile index changes held back (`ProfileIndex.note`), drop cached databases."""
+        await asyncio.to_thread(self._index.flush)
         self._users.close()
 
     async def iter_profiles(self) -> AsyncIterator[Profile]:
@@ -147,7 +161,14 @@ class TinyDBRepository(Repository):
                 yield profile
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
-        """The stored draft as a fresh dict, or None (dropping a stale draft marker)."""
+        """The stored draft as a fresh dict, or None (dropping a stale draft marker).
+
+        A draft of an open database is read on the event loop; "none" goes to a worker thread,
+        which may have a stale marker to remove.
+        """
+        found, draft = self._users.if_open(user_id, user_tables.get_draft)
+        if found and draft is not None:
+            return draft
         return await self._run(user_id, partial(self._get_draft, user_id))
 
     async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
@@ -184,13 +205,25 @@ class TinyDBRepository(Repository):
         return await asyncio.to_thread(self._invites.redeem, code, now)
 
     # -- bodies (run in a worker thread under the user's lock) ------------------------
+    #
+    # Reads of what an open database holds in memory skip the thread (`UserDatabases.if_open`):
+    # a worker-thread hop costs more than the read, and a check-in answer made five of them.
 
     async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
         return await asyncio.to_thread(self._users.locked, user_id, body)
 
     def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
-        """Profile file first, then the shard index, inside a pending marker (see `_reindex`)."""
+        """Profile file first, then the shard index, inside a pending marker (see `_reindex`).
+
+        A change only to what the index may hold stale (the day of the last nudge) writes the
+        profile file alone and leaves the index to catch up (`ProfileIndex.note`).
+        """
         database = self._users.database(user_id)
+        stored = user_tables.profile_record(database)
+        if stored is not None and without_hints(stored) == without_hints(record):
+            user_tables.put_profile(database, record)
+            self._index.note(user_id, record)
+            return
         self._reindex(user_id, record, change=partial(user_tables.put_profile, database, record))
 
     def _get_draft(self, user_id: int) -> dict[str, Any] | None:

@@ -92,6 +92,23 @@ class UserDatabases:
             old.close()
         return database
 
+    def if_open(self, user_id: int, body: Callable[[TinyDB], _T]) -> tuple[bool, _T | None]:
+        """`(True, body(database))` if the user's database is open and their lock free right now,
+        else `(False, None)` at once: never waits and never touches the disk, so the event loop
+        may call it for reads of what is already in memory."""
+        lock = self.lock(user_id)
+        if not lock.acquire(blocking=False):
+            return False, None
+        try:
+            with self._global_lock:
+                database = self._open.get(user_id)
+                if database is None:
+                    return False, None
+                self._open.move_to_end(user_id)
+            return True, body(database)
+        finally:
+            lock.release()
+
     def forget(self, user_id: int) -> None:
         """Drop the user's open database (the next use reads the files again)."""
         with self._global_lock:

@@ -22,6 +22,12 @@ def get_profile(database: TinyDB) -> Profile | None:
     return Profile.from_dict(dict(doc)) if isinstance(doc, Mapping) else None
 
 
+def profile_record(database: TinyDB) -> dict[str, Any] | None:
+    """The stored profile document as a plain dict (shared with the cache: do not change it)."""
+    doc = database.table(PROFILE_TABLE).get(doc_id=SINGLE_DOC_ID)
+    return dict(doc) if isinstance(doc, Mapping) else None
+
+
 def put_profile(database: TinyDB, record: dict[str, Any]) -> None:
     _put_single(database.table(PROFILE_TABLE), record)
 
