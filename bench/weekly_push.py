@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import shutil
@@ -72,6 +73,8 @@ async def push(data_dir: Path, people: list[Profile], due: datetime, chart: bool
             for profile in people:
                 scheduler.plan(profile, due - timedelta(minutes=1))
             scheduler.start_workers(bot)
+            gc.collect()
+            gc.freeze()  # as the bot does once its schedule is loaded: start-up objects are not scanned again
             probe = LoopProbe().start()
             started = time.perf_counter()
             await scheduler.enqueue_due()

@@ -911,3 +911,26 @@ async def test_a_read_waits_for_a_write_of_the_same_person_in_progress(repo: Tin
         done.set()
         thread.join()
     assert await reading == profile
+
+
+async def test_noted_nudge_days_are_written_once_a_shard_has_enough_of_them(
+    repo: TinyDBRepository, data_dir: Path
+) -> None:
+    """Memory stays bounded in a fan-out to 100k people: a shard's notes do not pile up."""
+    from bot.storage.indexes import NOTE_FLUSH_COUNT, ProfileIndex
+
+    people = [
+        Profile(user_id=USER + 1000 * n, timezone="UTC", onboarded=True, created_at=T0)
+        for n in range(NOTE_FLUSH_COUNT)
+    ]  # one shard
+    for profile in people:
+        await repo.save_profile(profile)
+    for profile in people:
+        profile.last_nudged = {"evening": "2024-01-01"}
+        await repo.save_profile(profile)
+    assert repo._index._noted == {}
+    on_disk = ProfileIndex(data_dir, None)
+    (profiles, _) = on_disk.read(on_disk.shards()[0])
+    assert {p.user_id: p.last_nudged for p in profiles} == {
+        p.user_id: {"evening": "2024-01-01"} for p in people
+    }

@@ -30,7 +30,8 @@ from bot.storage.table_storage import read_profile_doc
 logger = logging.getLogger("bot.storage")
 
 HINTS = frozenset({"last_nudged"})  # profile fields the index may hold out of date (see `note`)
-NOTE_FLUSH_SECONDS = 600.0  # a shard's noted changes are written at its next update after this long
+NOTE_FLUSH_SECONDS = 600.0  # a shard's noted changes are written at its next note after this long...
+NOTE_FLUSH_COUNT = 32  # ...or once this many of its people have one (memory stays small: ~3 MB at most)
 
 
 def without_hints(record: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +53,9 @@ class ProfileIndex:
         self._pending = data_dir / PENDING_DIR
         self._locks_lock = threading.Lock()
         self._shard_locks: dict[str, threading.Lock] = {}
-        # Per shard: records changed only in `HINTS` and not written yet, and since when (under its lock).
-        self._noted: dict[str, dict[str, dict[str, Any]]] = {}
+        # Per shard: the `HINTS` fields (as JSON text: no objects for the gc to scan) of profiles
+        # changed only in them and not written yet, and since when (under the shard's lock).
+        self._noted: dict[str, dict[str, str]] = {}
         self._noted_since: dict[str, float] = {}
 
     # -- pending markers: the index entry may lag the user's files --------------------------
@@ -102,8 +104,7 @@ class ProfileIndex:
                 docs, damaged = self._rebuild(shard)
                 if missing and set(docs) - {key}:  # a new shard's first index is no news
                     logger.warning("Profile index of shard %s was missing; rebuilt it", shard.name)
-            changed = bool(noted)
-            docs.update(noted)
+            changed = _apply(docs, noted)
             if record is None:
                 changed = docs.pop(key, None) is not None or changed
             else:
@@ -123,10 +124,12 @@ class ProfileIndex:
         writes only, not a rewrite of its shard's index with a pending marker around it.
         """
         shard = user_dir(self._data_dir, user_id).parent
+        hints = json.dumps({name: record[name] for name in HINTS if name in record}, separators=(",", ":"))
         with self._lock(shard):
-            self._noted.setdefault(shard.name, {})[str(user_id)] = record
+            noted = self._noted.setdefault(shard.name, {})
+            noted[str(user_id)] = hints
             since = self._noted_since.setdefault(shard.name, time.monotonic())
-            if time.monotonic() - since >= NOTE_FLUSH_SECONDS:
+            if len(noted) >= NOTE_FLUSH_COUNT or time.monotonic() - since >= NOTE_FLUSH_SECONDS:
                 self._flush(shard)
 
     def flush(self) -> None:
@@ -142,7 +145,7 @@ class ProfileIndex:
             docs = self._load(shard)
             if docs is None:
                 docs, _ = self._rebuild(shard)  # damaged ones are found again at the next read
-            docs.update(noted)
+            _apply(docs, noted)
             self._write(shard, docs)
         self._forget_noted(shard.name)
 
@@ -156,7 +159,7 @@ class ProfileIndex:
         with self._lock(shard):
             docs = self._load(shard)
             if docs is not None:
-                docs.update(self._noted.get(shard.name, {}))
+                _apply(docs, self._noted.get(shard.name, {}))
             profiles = _profiles_of(shard.name, docs) if docs is not None else None
             if profiles is None:
                 if docs is not None:
@@ -236,6 +239,17 @@ class ProfileIndex:
         payload = encode_json({"schema": SCHEMA_VERSION, "shard": shard.name, "profiles": docs})
         files.make_dirs(shard)
         files.write_durably(shard, SHARD_INDEX, seal(self._cipher, payload, index_role(shard.name)))
+
+
+def _apply(docs: dict[str, Any], noted: dict[str, str]) -> bool:
+    """Put noted hint fields into the index's documents of those people; True if any was there."""
+    applied = False
+    for key, hints in noted.items():
+        doc = docs.get(key)
+        if isinstance(doc, dict):
+            doc.update(json.loads(hints))
+            applied = True
+    return applied
 
 
 def _profiles_of(shard: str, docs: dict[str, Any]) -> list[Profile] | None:
