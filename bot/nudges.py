@@ -1,11 +1,13 @@
 """Daily nudges and the weekly recap push, for any number of people, with a fixed number of jobs.
 
-Design: one repeating JobQueue job ("nudge-tick") and an in-memory index holding, for each
-person, only their next due nudge (UTC timestamp, kind) in a heap. The index is rebuilt
-from the profiles at start and updated whenever a profile is saved (see
-`ObservedRepository`), so the job count never grows with users. Due nudges go through a
-queue to a few worker tasks, which send through the bot's rate limiter; one person's
-failure never stops the rest.
+Design: an in-memory index holding, for each person, only their next due nudge in a heap.
+The index is rebuilt from the profiles at start and updated whenever a profile is saved (see
+`ObservedRepository`), so the job count never grows with users. A waker task sleeps until the
+next due instant; a repeating JobQueue job ("nudge-tick") is only a backstop (a missed wake-up,
+a clock jump). A few worker tasks take due nudges straight from the heap, one at a time (no
+big hand-over that would stall the loop), in an order that rotates daily among people due at
+once, and send through the bot's pacing and rate limiter; one person's failure never stops the
+rest.
 
 At most once per kind and local day: the local day is recorded in the profile
 (`last_nudged`) *before* sending, under the person's update lock (so a handler saving the
