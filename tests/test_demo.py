@@ -11,7 +11,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from bot.commands.demo import styled
+from bot.commands.demo_session import styled
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
