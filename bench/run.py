@@ -22,7 +22,23 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
 
-BENCHMARKS = ("storage", "scheduler", "summary", "e2e")
+BENCHMARKS = (
+    "storage",
+    "scheduler",
+    "summary",
+    "e2e",
+    "startup",
+    "round_trips",
+    "weekly_push",
+    "nudge_limits",
+)
+# How each benchmark runs in --quick mode (the older ones take --quick themselves).
+QUICK_ARGS: dict[str, list[str]] = {
+    "startup": ["--people", "10000", "--repeats", "1"],
+    "round_trips": ["--seconds", "3", "--repeats", "1"],
+    "weekly_push": ["--people", "100", "--repeats", "1"],
+    "nudge_limits": ["--fan-out", "300:1", "--repeats", "1"],
+}
 PACKAGES = ("python-telegram-bot", "APScheduler", "tinydb", "matplotlib", "cryptography")
 
 
@@ -49,7 +65,8 @@ def main() -> int:
     failed = []
     for name in args.only or BENCHMARKS:
         started = time.monotonic()
-        command = [sys.executable, str(ROOT / "bench" / f"{name}.py"), *(["--quick"] if args.quick else [])]
+        quick = QUICK_ARGS.get(name, ["--quick"]) if args.quick else []
+        command = [sys.executable, str(ROOT / "bench" / f"{name}.py"), *quick]
         print(f"== {name}", flush=True)
         if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
             failed.append(name)
