@@ -11,7 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY deploy/container.toml ./deploy/container.toml
-RUN pip install . \
+RUN pip install '.[webhook]' \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin checkin \
     && mkdir /data && chown checkin:checkin /data && chmod 0700 /data
 

@@ -61,6 +61,7 @@ def test_image_command_is_the_documented_one_and_its_config_is_valid() -> None:
     config = load_config(str(ROOT / config_path), env)
     assert (config.mode, str(config.data_dir), config.webhook_listen) == ("webhook", "/data", "0.0.0.0")
     assert (config.webhook_port, config.health_port) == (8080, 8081)
+    assert "pip install '.[webhook]'" in dockerfile()["RUN"][0]  # webhook mode needs the extra
     assert "8080 8081" in dockerfile()["EXPOSE"]
     assert "token" not in tomllib.loads((ROOT / config_path).read_text(encoding="utf-8")).get("telegram", {})
 

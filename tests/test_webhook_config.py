@@ -164,3 +164,34 @@ async def test_healthz_reports_schedule_and_storage(tmp_path: Path) -> None:
     finally:
         server.stop()
         await server.close_all_connections()
+
+
+NO_TORNADO = """
+import sys
+sys.modules["tornado"] = None  # as in an install without the webhook extra
+from bot.__main__ import main
+sys.exit(main(["--config", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["webhook", "polling"])
+def test_without_the_webhook_extra_webhook_mode_says_what_to_install(tmp_path: Path, mode: str) -> None:
+    import subprocess
+    import sys
+
+    path = write(
+        tmp_path,
+        f'[telegram]\nmode = "{mode}"\nbase_url = "http://127.0.0.1:9/bot"\nstartup_retry_max = 0.1\n'
+        f'[webhook]\nurl = "https://bot.example.org/hook"\n[storage]\ndata_dir = "{tmp_path / "data"}"\n',
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", NO_TORNADO, path], env={**ENV, "PATH": ""}, capture_output=True,
+            text=True, timeout=8,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        assert mode == "polling"  # it started, without tornado, and keeps trying to reach Telegram
+        return
+    assert mode == "webhook", done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "checkin-bot[webhook]" in done.stderr
