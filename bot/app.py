@@ -35,7 +35,8 @@ from bot.domain.schedule import WeeklySlot
 from bot.handlers import access, basic, data, partner, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, Hooks, services
 from bot.handlers.settings import language, reminders, setup
-from bot.nudges import NudgeScheduler, ObservedRepository
+from bot.nudges import NudgeScheduler
+from bot.observed import ObservedRepository
 from bot.pacing import PacedRateLimiter
 from bot.services import Services
 from bot.texts import CATALOGS, DEFAULT_LANGUAGE, t

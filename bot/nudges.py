@@ -2,7 +2,7 @@
 
 Design: an in-memory index holding, for each person, only their next due nudge in a heap.
 The index is rebuilt from the profiles at start and updated whenever a profile is saved (see
-`ObservedRepository`), so the job count never grows with users. A waker task sleeps until the
+`bot.observed.ObservedRepository`), so the job count never grows with users. A waker task sleeps until the
 next due instant; a repeating JobQueue job ("nudge-tick") is only a backstop (a missed wake-up,
 a clock jump). A few worker tasks take due nudges straight from the heap, one at a time (no
 big hand-over that would stall the loop), in an order that rotates daily among people due at
@@ -30,7 +30,7 @@ import heapq
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -38,7 +38,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import JobQueue
 
 from bot import callbacks
-from bot.domain.models import Entry, Profile
+from bot.domain.models import Profile
 from bot.domain.schedule import (
     DONE_KIND,
     Nudge,
@@ -53,7 +53,6 @@ from bot.domain.schedule import (
 )
 from bot.services import Services
 from bot.services.reminders import set_active
-from bot.storage import Repository
 from bot.texts import t, voice_of
 
 logger = logging.getLogger(__name__)
@@ -450,63 +449,6 @@ class NudgeScheduler:
         await bot.send_message(
             profile.user_id, t(NUDGE_TEXT[kind], language), reply_markup=InlineKeyboardMarkup([[button]])
         )
-
-
-class ObservedRepository(Repository):
-    """A repository that tells the scheduler about every profile change and deletion."""
-
-    def __init__(self, inner: Repository, scheduler: NudgeScheduler) -> None:
-        self.inner = inner
-        self.scheduler = scheduler
-
-    async def get_profile(self, user_id: int) -> Profile | None:
-        return await self.inner.get_profile(user_id)
-
-    async def save_profile(self, profile: Profile) -> None:
-        await self.inner.save_profile(profile)
-        self.scheduler.plan(profile)
-
-    async def append_entry(self, user_id: int, entry: Entry) -> None:
-        await self.inner.append_entry(user_id, entry)
-
-    async def list_entries(
-        self, user_id: int, kind: str | None = None, start: date | None = None, end: date | None = None
-    ) -> list[Entry]:
-        return await self.inner.list_entries(user_id, kind, start, end)
-
-    async def delete_user(self, user_id: int) -> None:
-        await self.inner.delete_user(user_id)
-        self.scheduler.forget(user_id)
-
-    async def export_user(self, user_id: int) -> dict[str, Any]:
-        return await self.inner.export_user(user_id)
-
-    async def take_damage_report(self, user_id: int) -> list[str]:
-        return await self.inner.take_damage_report(user_id)
-
-    def iter_profiles(self) -> AsyncIterator[Profile]:
-        return self.inner.iter_profiles()
-
-    async def get_draft(self, user_id: int) -> dict[str, Any] | None:
-        return await self.inner.get_draft(user_id)
-
-    async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
-        await self.inner.save_draft(user_id, draft)
-
-    async def clear_draft(self, user_id: int) -> None:
-        await self.inner.clear_draft(user_id)
-
-    async def users_with_drafts(self) -> list[int]:
-        return await self.inner.users_with_drafts()
-
-    async def create_invite(self, code: str, expires_at: datetime) -> None:
-        await self.inner.create_invite(code, expires_at)
-
-    async def redeem_invite(self, code: str, now: datetime) -> bool:
-        return await self.inner.redeem_invite(code, now)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 _KIND_BITS = 2  # kind index: 0..2
