@@ -19,7 +19,7 @@ from bot.domain.summary import Period, Summary, parse_period, period_bounds, sum
 from bot.formatting import first_weekday, format_day, is_rtl, weekday_names
 from bot.handlers.common import Context, lang, pressed, services, share_gist, user_id
 from bot.render import clip, split_lines
-from bot.services import Services, partners
+from bot.services import Services, exercises, partners
 from bot.texts import plain, t, words_in
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ async def on_chart_button(update: Update, context: Context) -> None:
 async def _partner_lines(svc: Services, uid: int, language: str, start: date, end: date) -> list[str]:
     """How much the person shared with their partner and received in the period: their own counts only."""
     profile = await svc.repo.get_profile(uid)
-    zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
+    zone = ZoneInfo(exercises.zone_name(svc, profile))
     since = datetime.combine(start, time(), zone)
     until = datetime.combine(end + timedelta(days=1), time(), zone)
     counts = await partners.week(svc, uid, since, until)
@@ -265,7 +265,7 @@ async def _shares_in_history(
     """Items the person sent their partner or received, as recent as the entries shown (at most
     `count`): each with the partner's name and its local date."""
     profile = await svc.repo.get_profile(uid)
-    zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
+    zone = ZoneInfo(exercises.zone_name(svc, profile))
     oldest = entries[-1].local_date if len(entries) == count else date.min
     found = []
     for share, names in await svc.couples.shares_of(uid):

@@ -19,10 +19,14 @@ logger = logging.getLogger(__name__)
 STREAK_LOOKBACK = timedelta(days=400)
 
 
+def zone_name(svc: Services, profile: Profile | None) -> str:
+    """The person's IANA zone, or the configured default until they have set one."""
+    return profile.timezone if profile and profile.timezone else svc.config.timezone
+
+
 def today(svc: Services, profile: Profile | None) -> date:
     """The person's local date now."""
-    zone = ZoneInfo(profile.timezone if profile and profile.timezone else svc.config.timezone)
-    return svc.clock().astimezone(zone).date()
+    return svc.clock().astimezone(ZoneInfo(zone_name(svc, profile))).date()
 
 
 def sources(svc: Services, profile: Profile | None) -> dict[str, list[str]]:

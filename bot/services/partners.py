@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.domain import partners
@@ -28,7 +28,7 @@ from bot.domain.partners import (
     WeekCounts,
 )
 from bot.services import Services
-from bot.services.exercises import today
+from bot.services.exercises import today, zone_name
 
 INVITE_BYTES = 12  # 16 URL-safe characters: unguessable, and "p-" + code fits a /start payload
 
@@ -144,6 +144,12 @@ async def find_share(svc: Services, uid: int, the_id: str) -> Share | None:
     return None
 
 
+async def _zone_and_morning(svc: Services, uid: int) -> tuple[str, time]:
+    """The person's zone and morning time, or the configured defaults until they have set them."""
+    profile = await svc.repo.get_profile(uid)
+    return zone_name(svc, profile), profile.morning if profile and profile.morning else svc.config.morning
+
+
 async def share(
     svc: Services, sender: int, kind: ShareKind, source: str, payload: dict[str, Any]
 ) -> Share | ShareRefusal | None:
@@ -154,12 +160,11 @@ async def share(
     """
     current = await couple(svc, sender)
     the_id = share_id(sender, kind, source)
-    if await find_share(svc, sender, the_id) is not None:
+    mine = [s for s, _ in await svc.couples.shares_of(sender)]
+    if any(s.share_id == the_id for s in mine):
         return None
     now = svc.clock()
-    profile = await svc.repo.get_profile(sender)
-    zone = profile.timezone if profile and profile.timezone else svc.config.timezone
-    mine = [s for s, _ in await svc.couples.shares_of(sender)]
+    zone, _ = await _zone_and_morning(svc, sender)
     refusal = partners.share_refusal(
         current.pairing if current else None,
         sender,
@@ -168,9 +173,7 @@ async def share(
     )
     if refusal is not None or current is None:
         return refusal or ShareRefusal.NOT_LINKED
-    receiver = await svc.repo.get_profile(current.partner)
-    receiver_zone = receiver.timezone if receiver and receiver.timezone else svc.config.timezone
-    receiver_morning = receiver.morning if receiver and receiver.morning else svc.config.morning
+    receiver_zone, receiver_morning = await _zone_and_morning(svc, current.partner)
     partner_couple = await couple(svc, current.partner)
     deliver_at = partners.delivery_time(
         now,
@@ -262,9 +265,7 @@ async def sleep_on_it(svc: Services, uid: int, boundary_id: str) -> datetime | N
     current = await couple(svc, uid)
     if current is None:
         return None
-    profile = await svc.repo.get_profile(uid)
-    zone = profile.timezone if profile and profile.timezone else svc.config.timezone
-    morning = profile.morning if profile and profile.morning else svc.config.morning
+    zone, morning = await _zone_and_morning(svc, uid)
     ask_at = partners.next_morning(svc.clock(), zone, morning)
     ask = ShareAsk(share_id(uid, ShareKind.BOUNDARY, f"ask:{boundary_id}"), uid, boundary_id, ask_at)
     await svc.couples.add_ask(current.pairing_id, ask)

@@ -35,7 +35,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.render import split_html
-from bot.services import Services
+from bot.services import Services, exercises
 from bot.services import partners as couples
 from bot.texts import Voice, plain, t, voice_of
 
@@ -167,15 +167,16 @@ async def deliver(context: Context, item: Share) -> bool | None:
 
 async def send_share(
     context: Context, uid: int, language: str, kind: ShareKind, source: str, payload: dict[str, Any]
-) -> None:
-    """Store the share, then deliver it now or say when it will arrive, or why it cannot go."""
+) -> Share | None:
+    """Store the share, then deliver it now or say when it will arrive, or why it cannot go; the stored
+    share, or None if nothing was stored (refused, or sent already)."""
     svc = services(context)
     current = await couples.couple(svc, uid)
     outcome = await couples.share(svc, uid, kind, source, payload)
     partner = current.partner_name if current else ""
     if outcome is None:
         await say(context, uid, language, "share.already", partner=partner)
-        return
+        return None
     if isinstance(outcome, ShareRefusal):
         await say(
             context,
@@ -185,20 +186,21 @@ async def send_share(
             partner=partner,
             limit=svc.config.partner_daily_limit,
         )
-        return
+        return None
     if outcome.state is ShareState.QUEUED:
         receiver = await svc.repo.get_profile(outcome.receiver)
-        zone = receiver.timezone if receiver and receiver.timezone else svc.config.timezone
+        zone = exercises.zone_name(svc, receiver)
         at = format_time(outcome.deliver_at.astimezone(zone_of(zone)).time())
         await say(
             context, uid, language, "share.queued", take_back(outcome, language), partner=partner, time=at
         )
-        return
+        return outcome
     delivered = await deliver(context, outcome)
     key = {True: "share.sent", False: "share.not_delivered", None: "share.delayed"}[delivered]
     await say(
         context, uid, language, key, take_back(outcome, language) if delivered else None, partner=partner
     )
+    return outcome
 
 
 def take_back(item: Share, language: str) -> InlineKeyboardMarkup:

@@ -149,8 +149,7 @@ async def _act_on_boundary(
             await say(context, uid, language, "share.sleeping")
     else:
         payload = {"boundary_id": boundary_id, "statement": engine.compose("{statement}", data)}
-        await send_share(context, uid, language, ShareKind.BOUNDARY, boundary_id, payload)
-        if await couples.find_share(svc, uid, couples.share_id(uid, ShareKind.BOUNDARY, boundary_id)):
+        if await send_share(context, uid, language, ShareKind.BOUNDARY, boundary_id, payload) is not None:
             await couples.note_boundary_shared(svc, uid, boundary_id)
 
 
