@@ -574,3 +574,22 @@ async def test_a_partner_who_blocked_the_bot_does_not_spoil_the_others_action(
     await press(harness, b, "Unlink and tell Dana")
     assert "has been told" in newest(b)
     assert not any("something went wrong" in text for text in texts(b))
+
+
+async def test_accept_pressed_twice_links_once_and_the_second_press_has_passed(
+    harness: Harness, morning: Clock
+) -> None:
+    a, b = harness.user(A_ID, "Dana"), harness.user(B_ID, "Noam")
+    await onboard(harness, a)
+    await onboard(harness, b)
+    code = await invite_code(harness, a)
+    await send(harness, b, f"/start p-{code}")
+    before = len(b.all_messages())
+    await b.press(None, "Accept")
+    await b.press(None, "Accept")  # a double tap
+    await harness.pump()
+    assert answers(harness)[-1] == "That question has passed."
+    assert [m.content for m in b.all_messages()[before:] if not m.edited] == [
+        "You are now linked with Dana. 🤝 /partner shows the link and what it means."
+    ]
+    assert sum("accepted your invite" in text for text in texts(a)) == 1

@@ -28,6 +28,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.handlers.partner.delivery import button_row, delete_delivered, tell
+from bot.services import Services
 from bot.services import partners as couples
 from bot.texts import plain, t
 
@@ -140,8 +141,10 @@ async def on_join_button(update: Update, context: Context) -> None:
         await say(context, uid, language, "partner.declined")
         return
     outcome = await couples.accept(svc, code, uid, first_name(update))
-    if outcome is InviteRefusal.FORGED:  # no such invite: not a button this bot sent
-        await answer_passed(query, language)
+    if outcome is InviteRefusal.FORGED or (
+        outcome is InviteRefusal.USED and await _accepted_by(svc, code, uid)
+    ):
+        await answer_passed(query, language)  # not a button this bot sent, or this press's twin linked them
         return
     if isinstance(outcome, InviteRefusal):
         await query.answer()
@@ -160,6 +163,12 @@ async def on_join_button(update: Update, context: Context) -> None:
         await say(context, uid, language, "partner.accepted_setup")
     inviter = invite.inviter_id
     await tell(context, inviter, "partner.accepted_inviter", partner=first_name(update))
+
+
+async def _accepted_by(svc: Services, code: str, uid: int) -> bool:
+    """Whether `uid` is who used this invite (a second press of their own Accept)."""
+    invite = await svc.couples.get_invite(code)
+    return invite is not None and invite.used_by == uid
 
 
 async def on_hours_button(update: Update, context: Context) -> None:
