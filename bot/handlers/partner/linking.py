@@ -16,19 +16,16 @@ from bot.domain.partners import (
 from bot.formatting import format_date_long
 from bot.handlers.common import (
     Context,
-    answer_passed,
     drop_buttons,
     first_name,
     lang,
     menu_press,
-    pressed,
     remember_menu,
     say,
     services,
     user_id,
 )
 from bot.handlers.partner.delivery import button_row, delete_delivered, tell
-from bot.services import Services
 from bot.services import partners as couples
 from bot.texts import plain, t
 
@@ -116,44 +113,33 @@ async def start_with_invite(update: Update, context: Context) -> None:
         button_row(plain("partner.button_accept", language), callbacks.PARTNER_JOIN.data("yes", code)),
         button_row(plain("partner.button_decline", language), callbacks.PARTNER_JOIN.data("no", code)),
     ]
-    await say(
+    markup = InlineKeyboardMarkup(rows)
+    remember_menu(
         context,
-        uid,
-        language,
-        "partner.invite_intro",
-        InlineKeyboardMarkup(rows),
-        name=invite.inviter_first_name,
+        await say(context, uid, language, "partner.invite_intro", markup, name=invite.inviter_first_name),
     )
 
 
 async def on_join_button(update: Update, context: Context) -> None:
-    """Accept or decline an invite; checked against the stored invite and both people's links."""
-    query, (choice, code) = pressed(update, callbacks.PARTNER_JOIN)
+    """Accept or decline an invite, once, from the invite's own message; checked against the stored
+    invite and both people's links."""
+    fields = await menu_press(update, context, callbacks.PARTNER_JOIN)
+    if fields is None:
+        return
+    choice, code = fields
+    assert update.callback_query is not None
+    message = update.callback_query.message
     uid, language = user_id(update), lang(update, context)
     svc = services(context)
+    await drop_buttons(message)
     if choice == "no":
-        _, refusal = await couples.check_invite(svc, code, uid)
-        if refusal is not None:
-            await answer_passed(query, language)
-            return
-        await query.answer()
-        await drop_buttons(query.message)
         await say(context, uid, language, "partner.declined")
         return
     outcome = await couples.accept(svc, code, uid, first_name(update))
-    if outcome is InviteRefusal.FORGED or (
-        outcome is InviteRefusal.USED and await _accepted_by(svc, code, uid)
-    ):
-        await answer_passed(query, language)  # not a button this bot sent, or this press's twin linked them
-        return
-    if isinstance(outcome, InviteRefusal):
-        await query.answer()
-        await drop_buttons(query.message)
+    if isinstance(outcome, InviteRefusal):  # used, expired or linked meanwhile
         await say(context, uid, language, INVITE_REFUSED[outcome])
         return
     invite, _pairing = outcome
-    await query.answer()
-    await drop_buttons(query.message)
     profile = await svc.repo.get_profile(uid)
     if profile is None:  # someone new: the link lets them in (see access.gate); setup comes next
         await svc.repo.save_profile(Profile(user_id=uid, language=str(language)))
@@ -163,12 +149,6 @@ async def on_join_button(update: Update, context: Context) -> None:
         await say(context, uid, language, "partner.accepted_setup")
     inviter = invite.inviter_id
     await tell(context, inviter, "partner.accepted_inviter", partner=first_name(update))
-
-
-async def _accepted_by(svc: Services, code: str, uid: int) -> bool:
-    """Whether `uid` is who used this invite (a second press of their own Accept)."""
-    invite = await svc.couples.get_invite(code)
-    return invite is not None and invite.used_by == uid
 
 
 async def on_hours_button(update: Update, context: Context) -> None:
