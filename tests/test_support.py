@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, ConfigError, Secret, load_config
+from bot.domain.care import _matchers, points_to_danger
 from bot.domain.models import Profile
 from bot.localapi.html_parser import parse_html
 from bot.localapi.user import FakeUser
@@ -239,3 +240,16 @@ async def test_a_hebrew_speaker_gets_the_note_in_hebrew_with_israeli_lines(harne
     assert len(notes) == 1 and "1201" in notes[0]
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["writing"]["parts"] == ["הבוקר הזה קשה. אני רוצה למות."]
+
+
+async def test_the_phrase_lists_are_compiled_at_start_not_at_the_first_answer(clock: Clock) -> None:
+    """Compiling them takes ~80 ms of regex work; done at the first answer it stalled every person's
+    updates for that long (bench: the round-trip run's longest loop stall)."""
+    _matchers.cache_clear()
+    async with Harness(InMemoryRepository(), clock) as h:
+        await h.app.bot_data.warm_up
+        compiled = _matchers.cache_info().misses
+        assert compiled == 1
+        user = h.user()
+        await send(h, user, "/start")
+        assert points_to_danger("I want to die") and _matchers.cache_info().misses == compiled
