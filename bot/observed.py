@@ -59,6 +59,9 @@ class ObservedRepository(Repository):
     async def clear_draft(self, user_id: int) -> None:
         await self.inner.clear_draft(user_id)
 
+    async def finish_draft(self, user_id: int, entry: Entry | None) -> None:
+        await self.inner.finish_draft(user_id, entry)
+
     async def users_with_drafts(self) -> list[int]:
         return await self.inner.users_with_drafts()
 

@@ -415,3 +415,15 @@ async def test_invites_are_single_use_and_expire(repo: Repository) -> None:
     assert await repo.redeem_invite("old", T0 + timedelta(days=2)) is False
     assert await repo.redeem_invite("abc", T0 + timedelta(days=2)) is True
     assert await repo.redeem_invite("abc", T0 + timedelta(days=2)) is False
+
+
+async def test_finishing_a_draft_stores_its_entry_once_and_removes_the_draft(repo: Repository) -> None:
+    await repo.save_draft(7, DRAFT)
+    await repo.save_draft(8, DRAFT)
+    await repo.finish_draft(7, entry(date(2024, 3, 2), "diary", text="done"))
+    await repo.finish_draft(8, None)  # an exercise that stores no entry
+    await repo.finish_draft(9, None)  # nobody's draft: nothing happens
+    assert await repo.get_draft(7) is None and await repo.get_draft(8) is None
+    assert await repo.users_with_drafts() == []
+    assert [e.data for e in await repo.list_entries(7)] == [{"text": "done"}]
+    assert await repo.list_entries(8) == []

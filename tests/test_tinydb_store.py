@@ -934,3 +934,84 @@ async def test_noted_nudge_days_are_written_once_a_shard_has_enough_of_them(
     assert {p.user_id: p.last_nudged for p in profiles} == {
         p.user_id: {"evening": "2024-01-01"} for p in people
     }
+
+
+async def test_a_short_listing_of_an_open_database_needs_no_worker_thread_and_a_long_one_does(
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finishing a check-in listed the person's entries four times, each through a worker thread."""
+    from bot.storage import tinydb_store
+
+    monkeypatch.setattr(tinydb_store, "ON_LOOP_ENTRIES", 3)
+    for day in (1, 2, 3):
+        await repo.append_entry(USER, Entry(kind="diary", local_date=date(2024, 1, day), data={"n": day}))
+    await repo.append_entry(USER, Entry(kind="pages", local_date=date(2024, 2, 1), data={"n": 4}))
+    hops: list[object] = []
+    monkeypatch.setattr(asyncio, "to_thread", _counting_to_thread(hops))
+    january = await repo.list_entries(USER, "diary", date(2024, 1, 1), date(2024, 1, 31))
+    assert [e.data["n"] for e in january] == [1, 2, 3] and not hops
+    everything = await repo.list_entries(USER)  # 4 entries: more than the loop may take
+    assert [e.data["n"] for e in everything] == [1, 2, 3, 4] and len(hops) == 1
+
+
+async def test_finishing_a_draft_stores_the_entry_and_drops_the_draft_in_one_write(
+    repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One directory fsync for both (the entry's month file and the draft's removal), not four
+    fsyncs in two worker-thread hops."""
+    from bot.storage import files
+
+    await repo.save_draft(USER, {"flow": "checkin", "step": 2})
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    hops: list[object] = []
+    monkeypatch.setattr(asyncio, "to_thread", _counting_to_thread(hops))
+    entry = Entry(kind="diary", local_date=date(2024, 1, 5), data={"feeling": "glad"}, entry_id="c1")
+    await repo.finish_draft(USER, entry)
+    assert len(fsyncs) == 2 and len(hops) == 1
+    assert await repo.get_draft(USER) is None
+    reopened = TinyDBRepository(data_dir)
+    assert [e.entry_id for e in await reopened.list_entries(USER)] == ["c1"]
+    assert await reopened.get_draft(USER) is None and await reopened.users_with_drafts() == []
+    assert not any(files.is_temp_file(p.name) for p in data_dir.rglob("*"))  # noqa: ASYNC240
+
+
+def _counting_to_thread(hops: list[object]) -> Callable[..., Any]:
+    real = asyncio.to_thread
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        hops.append(args[0])
+        return await real(*args, **kwargs)
+
+    return counted
+
+
+def test_a_failure_inside_a_batch_writes_nothing_and_forgets_the_changed_cache(tmp_path: Path) -> None:
+    from tinydb import TinyDB
+
+    from bot.storage import user_tables
+    from bot.storage.table_format import month_table, normalised
+
+    database = TinyDB(tmp_path, storage=PartitionedAtomicStorage)
+    user_tables.put_draft(database, normalised({"draft": {"step": 1}}))
+    storage = database.storage
+    assert isinstance(storage, PartitionedAtomicStorage)
+    entry = Entry(kind="diary", local_date=date(2024, 1, 5), data={"n": 1})
+
+    def failing() -> None:
+        with storage.batch():
+            user_tables.append_entry(database, month_table(entry.local_date), normalised(entry.to_dict()))
+            user_tables.drop_draft(database)
+            raise RuntimeError("the disk went away")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.json"]
+    assert user_tables.get_draft(database) == {"step": 1}  # the cache was dropped: the truth is re-read
+    assert user_tables.list_entries(database, None, None, None) == []

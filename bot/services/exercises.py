@@ -83,24 +83,21 @@ class Closing:
 
 async def complete(svc: Services, uid: int, flow: Flow, draft: Draft) -> Closing:
     """Store the finished exercise (once, however often this runs) and clear the draft."""
-    profile = await svc.repo.get_profile(uid)
-    closing = Closing()
     if flow.kind is None:  # adding an interest changes the profile, not the history
         added = await add_interest(svc, uid, str(draft.answers.get("name", "")))
-        closing = Closing(name=added.name)
-    else:
-        the_id = entry_id(draft)
-        existing = await svc.repo.list_entries(uid, flow.kind, draft.local_date, draft.local_date)
-        if not any(entry.entry_id == the_id for entry in existing):
-            data = {k.removeprefix("_"): v for k, v in draft.answers.items()}
-            if flow is DID:
-                data["minutes"] = int(data.get("minutes") or 0)
-            await svc.repo.append_entry(
-                uid, Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=the_id)
-            )
-        closing = await _closing(svc, uid, profile, flow, draft)
-    await svc.repo.clear_draft(uid)
-    return closing
+        await svc.repo.clear_draft(uid)
+        return Closing(name=added.name)
+    profile = await svc.repo.get_profile(uid)
+    the_id = entry_id(draft)
+    existing = await svc.repo.list_entries(uid, flow.kind, draft.local_date, draft.local_date)
+    entry = None
+    if not any(entry.entry_id == the_id for entry in existing):
+        data = {k.removeprefix("_"): v for k, v in draft.answers.items()}
+        if flow is DID:
+            data["minutes"] = int(data.get("minutes") or 0)
+        entry = Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=the_id)
+    await svc.repo.finish_draft(uid, entry)
+    return await _closing(svc, uid, profile, flow, draft)
 
 
 async def _closing(svc: Services, uid: int, profile: Profile | None, flow: Flow, draft: Draft) -> Closing:

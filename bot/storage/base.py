@@ -79,6 +79,13 @@ class Repository(ABC):
     async def clear_draft(self, user_id: int) -> None:
         """Remove the draft (the flow completed or was discarded); no error if there is none."""
 
+    async def finish_draft(self, user_id: int, entry: Entry | None) -> None:
+        """Store a finished exercise's entry (if any) and remove the draft: durable on return.
+        Stores that can do both in one write override this."""
+        if entry is not None:
+            await self.append_entry(user_id, entry)
+        await self.clear_draft(user_id)
+
     @abstractmethod
     async def users_with_drafts(self) -> list[int]:
         """Ids of users who have a draft (restoring writing timers at start); cheap for 100k users."""

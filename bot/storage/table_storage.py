@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ class PartitionedAtomicStorage(Storage):
         self._written: Tables = {}
         # entries table -> its documents' encoded bytes, for months written by this process
         self._members: dict[str, Members] = {}
+        self._batching = False
 
     @property
     def directory(self) -> Path:
@@ -78,8 +79,27 @@ class PartitionedAtomicStorage(Storage):
             self._written = dict(self._data)
         return self._data
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """TinyDB writes made inside reach the disk together at the end: each changed file once
+        and one directory fsync for all, durable when the block exits. If the block fails,
+        nothing is written and the cached tables are dropped, so the next read is the truth."""
+        self._batching = True
+        try:
+            yield
+        except BaseException:
+            self._forget()
+            raise
+        finally:
+            self._batching = False
+        if self._data is not None:
+            self.write(self._data)
+
     def write(self, data: Tables) -> None:
-        """Durably write the tables that changed since the last read/write."""
+        """Durably write the tables that changed since the last read/write (deferred in `batch`)."""
+        if self._batching:
+            self._data = data
+            return
         changed = [name for name, docs in data.items() if self._written.get(name) is not docs]
         removed = [name for name in self._written if name not in data]
         try:
@@ -97,10 +117,7 @@ class PartitionedAtomicStorage(Storage):
                         os.unlink(self._dir / f"{name}.json")
                 files.fsync_dir(self._dir)
         except BaseException:
-            # TinyDB already changed the cached dict in place: forget it and re-read the truth.
-            self._data = None
-            self._written = {}
-            self._members = {}
+            self._forget()
             raise
         for name, (_, members) in encoded.items():
             if members is not None:
@@ -109,6 +126,12 @@ class PartitionedAtomicStorage(Storage):
             self._members.pop(name, None)
         self._data = data
         self._written = dict(data)
+
+    def _forget(self) -> None:
+        """TinyDB already changed the cached dict in place: forget it and re-read the truth."""
+        self._data = None
+        self._written = {}
+        self._members = {}
 
     def _encode(self, name: str, docs: dict[str, Any]) -> tuple[bytes, Members | None]:
         """The file bytes of a table and, for an entries table, the per-document bytes to keep.

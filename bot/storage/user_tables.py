@@ -15,6 +15,7 @@ from tinydb.table import Document, Table
 
 from bot.domain.models import Entry, Profile
 from bot.storage.table_format import DRAFT_TABLE, PROFILE_TABLE, SINGLE_DOC_ID, json_copy, table_month
+from bot.storage.table_storage import PartitionedAtomicStorage
 
 
 def get_profile(database: TinyDB) -> Profile | None:
@@ -36,8 +37,18 @@ def append_entry(database: TinyDB, table: str, record: dict[str, Any]) -> None:
     database.table(table).insert(record)
 
 
-def list_entries(database: TinyDB, kind: str | None, start: date | None, end: date | None) -> list[Entry]:
-    """Entries with start <= local_date <= end, oldest first; reads only overlapping months."""
+def finish_draft(database: TinyDB, table: str | None, record: dict[str, Any] | None) -> None:
+    """Add the finished exercise's entry (if any) and drop the draft, in one durable write."""
+    storage = database.storage
+    assert isinstance(storage, PartitionedAtomicStorage)
+    with storage.batch():
+        if table is not None and record is not None:
+            append_entry(database, table, record)
+        drop_draft(database)
+
+
+def _months(database: TinyDB, start: date | None, end: date | None) -> list[str]:
+    """The month tables that overlap start..end, oldest first."""
     low = (start.year, start.month) if start is not None else None
     high = (end.year, end.month) if end is not None else None
     months = []
@@ -46,8 +57,18 @@ def list_entries(database: TinyDB, kind: str | None, start: date | None, end: da
         if month is None or (low is not None and month < low) or (high is not None and month > high):
             continue
         months.append(name)
+    return sorted(months)
+
+
+def entries_within(database: TinyDB, start: date | None, end: date | None) -> int:
+    """How many entries (of any kind) the months overlapping start..end hold: the cost of a listing."""
+    return sum(len(database.table(name)) for name in _months(database, start, end))
+
+
+def list_entries(database: TinyDB, kind: str | None, start: date | None, end: date | None) -> list[Entry]:
+    """Entries with start <= local_date <= end, oldest first; reads only overlapping months."""
     found: list[Entry] = []
-    for name in sorted(months):
+    for name in _months(database, start, end):
         for doc in database.table(name).all():
             if kind is not None and doc["kind"] != kind:
                 continue

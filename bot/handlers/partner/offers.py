@@ -174,8 +174,10 @@ async def offer_feeling(context: Context, uid: int, language: str, entry_id: str
     """After an evening check-in: offer to tell the partner how the person feels (their choice of parts)."""
     svc = services(context)
     current = await couples.couple(svc, uid)
+    if current is None:
+        return
     entry = await _checkin(svc, uid, entry_id)
-    if current is None or entry is None:
+    if entry is None:
         return
     feeling, intensity = _feeling_code(entry.data), _intensity(entry.data)
     rows = []
