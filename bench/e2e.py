@@ -103,10 +103,11 @@ class Process:
             await asyncio.sleep(0.005)
         return time.monotonic() - started
 
-    def loop_lag_ms(self) -> float:
-        return (
-            float(json.loads(self.probe.read_text())["max_lag_ms"]) if self.probe.exists() else float("nan")
-        )
+    def loop_lag_ms(self, figure: str = "max_lag_ms") -> float:
+        """The probe's longest stall; `max_busy_lag_ms`: the longest while the loop's thread was
+        working (not waiting for the CPU or the GIL); NaN when the bot reports no such figure."""
+        report = json.loads(self.probe.read_text()) if self.probe.exists() else {}
+        return float(report.get(figure, float("nan")))
 
     def reset_probe(self) -> None:
         self.probe.unlink(missing_ok=True)
@@ -165,7 +166,7 @@ async def throughput(
             trips = await asyncio.gather(*(person(u, echo, started + seconds, latencies) for u in users))
             elapsed = time.monotonic() - started
             await asyncio.sleep(1.1)
-            lag = process.loop_lag_ms()
+            lag, busy = process.loop_lag_ms(), process.loop_lag_ms("max_busy_lag_ms")
         finally:
             process.stop()
     latencies.sort()
@@ -174,6 +175,7 @@ async def throughput(
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "lag_ms": lag,
+        "busy_ms": busy,
     }
 
 

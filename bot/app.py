@@ -24,7 +24,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
@@ -36,6 +36,7 @@ from bot.domain.schedule import WeeklySlot
 from bot.handlers import access, basic, data, partner, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, Hooks, services
 from bot.handlers.settings import language, reminders, setup
+from bot.http import GatedRequest
 from bot.nudges import NudgeScheduler
 from bot.observed import ObservedRepository
 from bot.pacing import PacedRateLimiter
@@ -204,14 +205,9 @@ def build_application(
     builder = builder.rate_limiter(
         rate_limiter(limit=config.rate_limit, startup_max=config.startup_retry_max)
     )
-    if request is not None:
-        builder = builder.request(request)
-    else:
-        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    else:
-        builder = builder.get_updates_connection_pool_size(GET_UPDATES_POOL_SIZE)
+    builder = builder.request(request or GatedRequest(CONNECTION_POOL_SIZE)).get_updates_request(
+        get_updates_request or HTTPXRequest(connection_pool_size=GET_UPDATES_POOL_SIZE)
+    )
     app: App = builder.build()
     scheduler = NudgeScheduler(
         svc,
