@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.diagnostics import start_loop_probe
 
 DURABLE_DIR = os.environ.get("BENCH_DURABLE_DIR")
 
@@ -41,11 +44,17 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_text(update.message.text)
 
 
+async def start_probe(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The same loop probe as the bot's (CHECKIN_BOT_LOOP_PROBE), so stalls compare side by side."""
+    app.bot_data["probe"] = start_loop_probe()
+
+
 def main() -> None:
     app = (
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["BOT_API_BASE_URL"])
+        .post_init(start_probe)
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))

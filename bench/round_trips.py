@@ -91,9 +91,7 @@ def main() -> int:
         for variant in variants:
             rows = results[(people, variant)]
             rps = statistics.median(r["rps"] for r in rows)
-            ours = variant in (OURS, BASE)
-            stall = cell([r["lag_ms"] for r in rows], ".1f") if ours else "–"
-            busy = cell([r["busy_ms"] for r in rows], ".1f") if ours else "–"
+            stall, busy = cell([r["lag_ms"] for r in rows], ".1f"), cell([r["busy_ms"] for r in rows], ".1f")
             lines.append(
                 f"| {people} | {variant} | {cell([r['rps'] for r in rows], '.0f')} | "
                 f"{cell([r['p50_ms'] for r in rows], '.1f')} | {cell([r['p99_ms'] for r in rows], '.1f')} | {stall} | "
