@@ -29,7 +29,6 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
-from bot.domain import care
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
 from bot.domain.partners import INVITE_PREFIX
 from bot.domain.schedule import WeeklySlot
@@ -168,7 +167,6 @@ async def _post_init(app: App) -> None:
     await practice.restore(app)
     await partner.restore(app)
     app.bot_data.loop_probe = start_loop_probe()
-    app.bot_data.warm_up = asyncio.create_task(asyncio.to_thread(care.prepare), name="warm-up")
     scheduler = app.bot_data.nudges
     scheduler.load_in_background(app.bot_data.services.repo.iter_profiles())
     scheduler.start_workers(app.bot)

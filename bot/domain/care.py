@@ -27,7 +27,16 @@ from typing import Final, Literal
 
 from bot.domain.wording import phrase_fold
 
-__all__ = ["HARMLESS_IDIOMS", "NEGATIONS", "PHRASES", "Concern", "note_due", "points_to_danger", "prepare"]
+__all__ = [
+    "HARMLESS_IDIOMS",
+    "NEGATIONS",
+    "PHRASES",
+    "Concern",
+    "note_due",
+    "points_to_danger",
+    "prepare",
+    "prepared",
+]
 
 Concern = Literal["self_harm", "partner_violence"]
 
@@ -207,9 +216,14 @@ def _matchers() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def prepare() -> None:
-    """Compile the phrase lists now: about 80 ms of regex compilation that would otherwise stall
-    the event loop at the first answer checked. The bot runs it in a worker thread at start."""
+    """Compile the phrase lists: about 80 ms of regex work, once. The bot does it in a worker
+    thread before the first check, so it never stalls the event loop (nor slows the start)."""
     _matchers()
+
+
+def prepared() -> bool:
+    """Whether `prepare` has run: checks are then quick enough for the event loop."""
+    return _matchers.cache_info().currsize > 0
 
 
 def _clause_points_to_danger(clause: str) -> bool:

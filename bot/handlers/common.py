@@ -87,7 +87,6 @@ class BotData:
     allowed_users: set[int] = field(default_factory=set)  # let in (invite mode), cached
     hooks: Hooks = field(default_factory=Hooks)
     loop_probe: Any = None
-    warm_up: Any = None  # start-up work done in a worker thread, kept so it is not garbage-collected
 
 
 @dataclass
