@@ -90,13 +90,13 @@ async def complete(svc: Services, uid: int, flow: Flow, draft: Draft) -> Closing
     profile = await svc.repo.get_profile(uid)
     the_id = entry_id(draft)
     existing = await svc.repo.list_entries(uid, flow.kind, draft.local_date, draft.local_date)
-    entry = None
-    if not any(entry.entry_id == the_id for entry in existing):
+    new: Entry | None = None
+    if not any(stored.entry_id == the_id for stored in existing):
         data = {k.removeprefix("_"): v for k, v in draft.answers.items()}
         if flow is DID:
             data["minutes"] = int(data.get("minutes") or 0)
-        entry = Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=the_id)
-    await svc.repo.finish_draft(uid, entry)
+        new = Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=the_id)
+    await svc.repo.finish_draft(uid, new)
     return await _closing(svc, uid, profile, flow, draft)
 
 
