@@ -146,9 +146,9 @@ async def _due_person(h: Harness, user: FakeUser) -> None:
 
 async def _nudge_and_reply(paid_broadcast: bool) -> tuple[list[object], list[object]]:
     """(allow_paid_broadcast of each fan-out send, of each reply) for a person due at the weekly
-    push and their evening nudge, who then writes /help."""
+    push and their evening nudge, who then writes /help; through the production rate limiter."""
     clock = Clock(datetime(2026, 11, 29, 17, 0, tzinfo=UTC))
-    async with Harness(InMemoryRepository(), clock, paid_broadcast=paid_broadcast) as h:
+    async with Harness(InMemoryRepository(), clock, paid_broadcast=paid_broadcast, rate_limit=True) as h:
         user = h.user()
         await _due_person(h, user)
         clock.now = SUNDAY_EVENING
