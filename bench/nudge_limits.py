@@ -47,7 +47,7 @@ def cell(values: list[float], fmt: str) -> str:
     return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
 
 
-def paid_table(paid: dict[tuple[int, str], list[dict[str, Any]]]) -> list[str]:
+def paid_table(paid: dict[tuple[int, str, int], list[dict[str, Any]]]) -> list[str]:
     """The paid fan-outs' rows, each against issue 13's targets at the paid rate."""
     lines = [
         "",
@@ -56,14 +56,17 @@ def paid_table(paid: dict[tuple[int, str], list[dict[str, Any]]]) -> list[str]:
         "(429 beyond). Ideal: the i-th cannot arrive before i/1000 s. Target: p95 ≤ 1.05 × ideal + 2 s, 0 answered "
         "429, ≥ 97% of 1,000 msg/s. Server \"same\": the fake server's threads in the bot's process (GIL shared, "
         'as in the 30/s rows); "own": in its own process, like Telegram. CPU per message: the bot\'s process '
-        "(with the server's threads when \"same\"), and the server process's.",
+        "(with the server's threads when \"same\"), and the server process's. Latency: the server answers each "
+        "send that long after it arrives (0: loopback).",
         "",
-        "| People due at once | Server | Runs | msg/s | share of 1,000/s | 429s | lost | paid sends | p95 lateness "
+        "| People due at once | Server | Latency | Runs | msg/s | share of 1,000/s | 429s | lost | paid sends | p95 lateness "
         "| ideal p95 | max lateness | ideal max | p95 / ideal | longest stall | bot CPU/msg | server CPU/msg "
         "| targets |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for (count, server), rows in sorted(paid.items(), key=lambda item: (item[0][0], item[0][1] != "own")):
+    for (count, server, latency), rows in sorted(
+        paid.items(), key=lambda i: (i[0][0], i[0][2], i[0][1] != "own")
+    ):
         rate = statistics.median(r["rate"] for r in rows)
         p95 = statistics.median(r["p95_s"] for r in rows)
         ideal = rows[0]["ideal_p95_s"]
@@ -75,7 +78,7 @@ def paid_table(paid: dict[tuple[int, str], list[dict[str, Any]]]) -> list[str]:
         ]
         server_cpu = [r["server_cpu_ms"] for r in rows if r["server_cpu_ms"] == r["server_cpu_ms"]]  # not NaN
         lines.append(
-            f"| {count:,} | {server} | {len(rows)} | {cell([r['rate'] for r in rows], '.0f')} | {rate / 1000:.1%} | "
+            f"| {count:,} | {server} | {latency} ms | {len(rows)} | {cell([r['rate'] for r in rows], '.0f')} | {rate / 1000:.1%} | "
             f"{cell([r['429s'] for r in rows], '.0f')} | {sum(r['lost'] for r in rows)} | "
             f"{min(r['paid_sends'] for r in rows):,} | {cell([r['p95_s'] for r in rows], '.1f')} s | {ideal:.1f} s | "
             f"{cell([r['max_s'] for r in rows], '.1f')} s | {rows[0]['ideal_max_s']:.1f} s | {p95 / ideal:.2f} | "
@@ -92,8 +95,9 @@ def main() -> int:
     )
     parser.add_argument("--fan-out", nargs="*", default=["1800:3"], help="N:R, N people due at once, R runs")
     parser.add_argument(
-        "--paid", nargs="*", default=[], help="N:R, N people due at once, R runs, paid broadcasts at 1,000/s"
-    )
+        "--paid", nargs="*", default=[],
+        help="N:R[:MS], N people due at once, R runs, paid broadcasts at 1,000/s, server latency MS",
+    )  # fmt: skip
     parser.add_argument(
         "--paid-server", choices=("own", "same", "both"), default="both",
         help="where the fake server runs for --paid: its own process, this one, or each in turn",
@@ -124,15 +128,16 @@ def main() -> int:
                 fans.setdefault((count, name), []).append(child("fan-out", count, base))
                 print("fan-out", count, name, fans[(count, name)][-1], flush=True)
     servers = ["own", "same"] if args.paid_server == "both" else [args.paid_server]
-    paid: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    paid: dict[tuple[int, str, int], list[dict[str, Any]]] = {}
     for spec in args.paid:
-        count, runs = (int(part) for part in spec.split(":"))
+        count, runs, latency = (int(part) for part in (spec + ":0").split(":")[:3])
         for repeat in range(runs):
             for server in servers[repeat % len(servers) :] + servers[: repeat % len(servers)]:
                 loads.append(os.getloadavg()[0])
-                flags = ["--paid", *(["--separate"] if server == "own" else [])]
-                paid.setdefault((count, server), []).append(child("fan-out", count, None, *flags))
-                print("paid fan-out", count, server, paid[(count, server)][-1], flush=True)
+                flags = ["--paid", "--latency", str(latency), *(["--separate"] if server == "own" else [])]
+                key = (count, server, latency)
+                paid.setdefault(key, []).append(child("fan-out", count, None, *flags))
+                print("paid fan-out", key, paid[key][-1], flush=True)
     command = " ".join(["python bench/nudge_limits.py", *sys.argv[1:]])
     only_paid = paid and not fans and not args.stall
     lines = [

@@ -58,7 +58,9 @@ def header(quick: bool, seconds: dict[str, float]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="every benchmark in its quick mode (about 4 min)")
+    parser.add_argument(
+        "--quick", action="store_true", help="every benchmark in its quick mode (about 4 min)"
+    )
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run just these")
     args = parser.parse_args()
     seconds: dict[str, float] = {}

@@ -270,13 +270,20 @@ def _sends(server: Any) -> list[Send]:
             for c in server.calls("sendMessage")]  # fmt: skip
 
 
-def _serve(conn: Any, per_second: int, paid_per_second: int) -> None:
+def _limited(server: Any, per_second: int, paid_per_second: int, latency: float) -> Any:
+    server.enforce_rate(per_second=per_second, paid_per_second=paid_per_second)
+    if latency:  # each send answered `latency` s after it arrives, like a distant Telegram
+        server.inject_fault("sendMessage", delay=latency, times=None)
+    return server
+
+
+def _serve(conn: Any, per_second: int, paid_per_second: int, latency: float) -> None:
     """The fake Bot API in its own process (`fan_out(separate=True)`): its address out, then on
     "stop" the sends it saw and the CPU seconds it used."""
     from tests.fakeapi.server import FakeTelegramServer
 
     with FakeTelegramServer() as server:
-        server.enforce_rate(per_second=per_second, paid_per_second=paid_per_second)
+        _limited(server, per_second, paid_per_second, latency)
         conn.send((server.token, server.base_url))
         conn.recv()
         used = os.times()
@@ -287,8 +294,10 @@ class FakeApi:
     """The fake Bot API enforcing the limits, in this process (a thread sharing the GIL with the
     bot, as in the 30/s rows) or `separate` (its own process, like Telegram: the bot's CPU alone)."""
 
-    def __init__(self, per_second: int, paid_per_second: int, *, separate: bool) -> None:
-        self.limits, self.separate = (per_second, paid_per_second), separate
+    def __init__(
+        self, per_second: int, paid_per_second: int, *, separate: bool, latency: float = 0.0
+    ) -> None:
+        self.limits, self.separate = (per_second, paid_per_second, latency), separate
         self.sends: list[Send] = []
         self.server_cpu = float("nan")  # seconds, when separate
 
@@ -305,8 +314,7 @@ class FakeApi:
             self._process.start()
             address: tuple[str, str] = self._conn.recv()
             return address
-        self._server = FakeTelegramServer().start()
-        self._server.enforce_rate(per_second=self.limits[0], paid_per_second=self.limits[1])
+        self._server = _limited(FakeTelegramServer().start(), *self.limits)
         return self._server.token, self._server.base_url
 
     def __exit__(self, *exc: object) -> None:
@@ -320,16 +328,18 @@ class FakeApi:
 
 
 async def fan_out(
-    count: int, per_second: int = 30, *, paid: bool = False, separate: bool = False
+    count: int, per_second: int = 30, *, paid: bool = False, separate: bool = False, latency: float = 0.0
 ) -> dict[str, float]:
     """`count` people due at the same instant, sent through the real bot's rate limiter to the fake
     Bot API enforcing `per_second` (429 beyond it). Lateness of the i-th message to arrive: its
     arrival at the server after the due instant; the physical limit for it is i / the rate.
     `paid`: `[telegram] paid_broadcast` on, the server also enforcing 1,000/s for paid sends;
-    the rate to compare with is then the paid one. `separate`: the server in its own process."""
+    the rate to compare with is then the paid one. `separate`: the server in its own process;
+    `latency`: seconds it takes to answer each send."""
     from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
 
-    from bot.app import PAID_MESSAGES_PER_SECOND, rate_limiter
+    from bot.app import CONNECTION_POOL_SIZE, PAID_MESSAGES_PER_SECOND, rate_limiter
 
     limit = PAID_MESSAGES_PER_SECOND if paid else per_second
 
@@ -337,9 +347,10 @@ async def fan_out(
     repo = TextRepository()
     people = [Profile(user_id=n, timezone="UTC", morning=None, evening=clock_time(20, 0), onboarded=True,
                       created_at=NOW) for n in range(1, count + 1)]  # fmt: skip
-    api = FakeApi(per_second, PAID_MESSAGES_PER_SECOND, separate=separate)
+    api = FakeApi(per_second, PAID_MESSAGES_PER_SECOND, separate=separate, latency=latency)
     with api as (token, base_url):
-        bot = ExtBot(token, base_url=base_url, rate_limiter=rate_limiter())
+        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE)  # the bot's, not PTB's 256
+        bot = ExtBot(token, base_url=base_url, rate_limiter=rate_limiter(), request=request)
         async with bot:
             scheduler = NudgeScheduler(
                 services(repo, lambda: due_at, paid_broadcast=paid),
@@ -365,6 +376,7 @@ async def fan_out(
         "people": count,
         "limit": limit,
         "separate": separate,
+        "latency_ms": latency * 1000,
         "paid_sends": sum(1 for *_, paid_send in api.sends if paid_send),
         "seconds": elapsed,
         "rate": len(delivered) / elapsed,
@@ -393,6 +405,9 @@ def main() -> int:
     parser.add_argument("--fan-out", type=int, metavar="N", help="only: lateness of N due at once, 30 msg/s")
     parser.add_argument("--paid", action="store_true", help="with --fan-out: paid broadcasts on, 1,000 msg/s")
     parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS", help="with --fan-out: server latency"
+    )
+    parser.add_argument(
         "--separate", action="store_true", help="with --fan-out: the fake server in its own process"
     )
     args = parser.parse_args()
@@ -401,7 +416,13 @@ def main() -> int:
         print(json.dumps(asyncio.run(runner(args.users))))
         return 0
     if args.fan_out:
-        print(json.dumps(asyncio.run(fan_out(args.fan_out, paid=args.paid, separate=args.separate))))
+        print(
+            json.dumps(
+                asyncio.run(
+                    fan_out(args.fan_out, paid=args.paid, separate=args.separate, latency=args.latency / 1000)
+                )
+            )
+        )
         return 0
     if args.stall:
         print(json.dumps(asyncio.run(same_minute(args.stall))))
