@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -361,6 +362,7 @@ async def fan_out(
                 profile.evening = due_at.time().replace(second=0)
                 await repo.save_profile(profile)
                 scheduler.plan(profile, due_at - timedelta(minutes=1))
+            gc.freeze()  # as the bot does once its schedule is loaded (NudgeScheduler.load_in_background)
             scheduler.start_workers(bot)
             probe = LoopProbe().start()
             started_wall, started, cpu = time.time(), time.perf_counter(), time.process_time()
