@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from telegram.error import BadRequest, RetryAfter
 
 from bot.app import rate_limiter
 from bot.domain.models import Profile
+from bot.localapi import faults
 from bot.localapi.api import FakeBotAPI
 from bot.localapi.user import FakeUser
 from bot.pacing import PacedRateLimiter
@@ -27,6 +29,13 @@ def _send(api: FakeBotAPI, chat_id: int, **params: Any) -> int:
     return status
 
 
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake's clock stands still: every send below falls in the same second, however slow."""
+    monkeypatch.setattr(faults, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+
+
+@pytest.mark.usefixtures("frozen")
 def test_the_31st_unpaid_send_in_a_second_is_refused_while_1000_paid_pass() -> None:
     api = FakeBotAPI()
     api.enforce_rate(30)
@@ -38,6 +47,7 @@ def test_the_31st_unpaid_send_in_a_second_is_refused_while_1000_paid_pass() -> N
     assert _send(api, 5000, allow_paid_broadcast=True) == 429  # but 1,000 sends in a second at most
 
 
+@pytest.mark.usefixtures("frozen")
 def test_the_paid_limit_can_be_set_and_none_turns_every_limit_off() -> None:
     api = FakeBotAPI()
     api.enforce_rate(30, paid_per_second=5)
