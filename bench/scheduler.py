@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -118,8 +119,8 @@ class TextRepository(InMemoryRepository):
         self._texts[profile.user_id] = json.dumps(profile.to_dict())
 
 
-def services(repo: InMemoryRepository, clock: Any) -> Services:
-    return Services(config=Config(token=Secret("1:bench")), repo=repo, clock=clock)
+def services(repo: InMemoryRepository, clock: Any, **config: Any) -> Services:
+    return Services(config=Config(token=Secret("1:bench"), **config), repo=repo, clock=clock)
 
 
 # --- 1. start-up, each variant in its own process ----------------------------------------------
@@ -262,49 +263,130 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def fan_out(count: int, per_second: int = 30) -> dict[str, float]:
+Send = tuple[float, int, int, bool]  # a sendMessage at the server: (time, status, chat id, paid)
+
+
+def _sends(server: Any) -> list[Send]:
+    return [(c.time, c.status, c.params["chat_id"], c.params.get("allow_paid_broadcast") is True)
+            for c in server.calls("sendMessage")]  # fmt: skip
+
+
+def _limited(server: Any, per_second: int, paid_per_second: int, latency: float) -> Any:
+    server.enforce_rate(per_second=per_second, paid_per_second=paid_per_second)
+    if latency:  # each send answered `latency` s after it arrives, like a distant Telegram
+        server.inject_fault("sendMessage", delay=latency, times=None)
+    return server
+
+
+def _serve(conn: Any, per_second: int, paid_per_second: int, latency: float) -> None:
+    """The fake Bot API in its own process (`fan_out(separate=True)`): its address out, then on
+    "stop" the sends it saw and the CPU seconds it used."""
+    from tests.fakeapi.server import FakeTelegramServer
+
+    with FakeTelegramServer() as server:
+        _limited(server, per_second, paid_per_second, latency)
+        conn.send((server.token, server.base_url))
+        conn.recv()
+        used = os.times()
+        conn.send((_sends(server), used.user + used.system))
+
+
+class FakeApi:
+    """The fake Bot API enforcing the limits, in this process (a thread sharing the GIL with the
+    bot, as in the 30/s rows) or `separate` (its own process, like Telegram: the bot's CPU alone)."""
+
+    def __init__(
+        self, per_second: int, paid_per_second: int, *, separate: bool, latency: float = 0.0
+    ) -> None:
+        self.limits, self.separate = (per_second, paid_per_second, latency), separate
+        self.sends: list[Send] = []
+        self.server_cpu = float("nan")  # seconds, when separate
+
+    def __enter__(self) -> tuple[str, str]:
+        from tests.fakeapi.server import FakeTelegramServer
+
+        if self.separate:
+            import multiprocessing
+
+            self._conn, child = multiprocessing.Pipe()
+            self._process = multiprocessing.get_context("fork").Process(
+                target=_serve, args=(child, *self.limits), daemon=True
+            )
+            self._process.start()
+            address: tuple[str, str] = self._conn.recv()
+            return address
+        self._server = _limited(FakeTelegramServer().start(), *self.limits)
+        return self._server.token, self._server.base_url
+
+    def __exit__(self, *exc: object) -> None:
+        if self.separate:
+            self._conn.send("stop")
+            self.sends, self.server_cpu = self._conn.recv()
+            self._process.join(timeout=30)
+        else:
+            self.sends = _sends(self._server)
+            self._server.stop()
+
+
+async def fan_out(
+    count: int, per_second: int = 30, *, paid: bool = False, separate: bool = False, latency: float = 0.0
+) -> dict[str, float]:
     """`count` people due at the same instant, sent through the real bot's rate limiter to the fake
     Bot API enforcing `per_second` (429 beyond it). Lateness of the i-th message to arrive: its
-    arrival at the server after the due instant; the physical limit for it is i / `per_second`."""
+    arrival at the server after the due instant; the physical limit for it is i / the rate.
+    `paid`: `[telegram] paid_broadcast` on, the server also enforcing 1,000/s for paid sends;
+    the rate to compare with is then the paid one. `separate`: the server in its own process;
+    `latency`: seconds it takes to answer each send."""
     from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
 
-    from bot.app import rate_limiter
-    from tests.fakeapi.server import FakeTelegramServer
+    from bot.app import CONNECTION_POOL_SIZE, PAID_MESSAGES_PER_SECOND, rate_limiter
+
+    limit = PAID_MESSAGES_PER_SECOND if paid else per_second
 
     due_at = datetime.now(UTC).replace(microsecond=0)
     repo = TextRepository()
     people = [Profile(user_id=n, timezone="UTC", morning=None, evening=clock_time(20, 0), onboarded=True,
                       created_at=NOW) for n in range(1, count + 1)]  # fmt: skip
-    with FakeTelegramServer() as server:
-        server.enforce_rate(per_second=per_second)
-        bot = ExtBot(server.token, base_url=server.base_url, rate_limiter=rate_limiter())
+    api = FakeApi(per_second, PAID_MESSAGES_PER_SECOND, separate=separate, latency=latency)
+    with api as (token, base_url):
+        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE)  # the bot's, not PTB's 256
+        bot = ExtBot(token, base_url=base_url, rate_limiter=rate_limiter(), request=request)
         async with bot:
             scheduler = NudgeScheduler(
-                services(repo, lambda: due_at), weekly=WEEKLY, catch_up=timedelta(hours=2)
+                services(repo, lambda: due_at, paid_broadcast=paid),
+                weekly=WEEKLY,
+                catch_up=timedelta(hours=2),
             )
             for profile in people:
                 profile.evening = due_at.time().replace(second=0)
                 await repo.save_profile(profile)
                 scheduler.plan(profile, due_at - timedelta(minutes=1))
+            gc.freeze()  # as the bot does once its schedule is loaded (NudgeScheduler.load_in_background)
             scheduler.start_workers(bot)
             probe = LoopProbe().start()
-            started_wall, started = time.time(), time.perf_counter()
+            started_wall, started, cpu = time.time(), time.perf_counter(), time.process_time()
             await scheduler.enqueue_due()
             await scheduler.drain()
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             stall = await probe.stop()
             await scheduler.stop_workers()
-        calls = server.calls("sendMessage")
-        delivered = sorted(c.time - started_wall for c in calls if c.status == 200)
-        rejected = sum(1 for c in calls if c.status == 429)
+    delivered = sorted(at - started_wall for at, status, _, _ in api.sends if status == 200)
     lateness = delivered
-    ideal = [n / per_second for n in range(len(delivered))]
+    ideal = [n / limit for n in range(len(delivered))]
     return {
         "people": count,
+        "limit": limit,
+        "separate": separate,
+        "latency_ms": latency * 1000,
+        "paid_sends": sum(1 for *_, paid_send in api.sends if paid_send),
         "seconds": elapsed,
         "rate": len(delivered) / elapsed,
-        "lost": count - len({c.params["chat_id"] for c in calls if c.status == 200}),
-        "429s": rejected,
+        # CPU per message: the bot's process (with the server's threads unless separate); the server's own
+        "bot_cpu_ms": cpu * 1000 / max(len(delivered), 1),
+        "server_cpu_ms": api.server_cpu * 1000 / max(len(api.sends), 1),
+        "lost": count - len({chat for _, status, chat, _ in api.sends if status == 200}),
+        "429s": sum(1 for _, status, _, _ in api.sends if status == 429),
         "p95_s": percentile(lateness, 0.95),
         "max_s": max(lateness),
         "ideal_p95_s": percentile(ideal, 0.95),
@@ -323,13 +405,26 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--stall", type=int, metavar="N", help="only: the longest stall, N due at once")
     parser.add_argument("--fan-out", type=int, metavar="N", help="only: lateness of N due at once, 30 msg/s")
+    parser.add_argument("--paid", action="store_true", help="with --fan-out: paid broadcasts on, 1,000 msg/s")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS", help="with --fan-out: server latency"
+    )
+    parser.add_argument(
+        "--separate", action="store_true", help="with --fan-out: the fake server in its own process"
+    )
     args = parser.parse_args()
     if args.child:
         runner = child_ours if args.child == "ours" else child_anchor
         print(json.dumps(asyncio.run(runner(args.users))))
         return 0
     if args.fan_out:
-        print(json.dumps(asyncio.run(fan_out(args.fan_out))))
+        print(
+            json.dumps(
+                asyncio.run(
+                    fan_out(args.fan_out, paid=args.paid, separate=args.separate, latency=args.latency / 1000)
+                )
+            )
+        )
         return 0
     if args.stall:
         print(json.dumps(asyncio.run(same_minute(args.stall))))

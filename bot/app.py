@@ -69,6 +69,8 @@ MENU_COMMANDS = {  # the command menu, in this order: command → its descriptio
 RATE_LIMIT_RETRIES = 3
 # Telegram allows about 30 messages a second per bot: never more in any second (bot.pacing).
 MESSAGES_PER_SECOND = 30
+# Paid broadcasts (`[telegram] paid_broadcast`) may go up to this, all sends counted (bot.pacing).
+PAID_MESSAGES_PER_SECOND = 1000
 # Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
 # 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
 # 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
@@ -137,11 +139,12 @@ class RetryingRateLimiter(PacedRateLimiter):
 def rate_limiter(*, limit: bool = True, startup_max: float = 30.0) -> AIORateLimiter:
     """What every request goes through: retries of 429, 5xx and timeouts (start-up calls until
     they succeed, waiting at most `startup_max` s between tries), and unless `limit` is off
-    (benchmarks), at most 30 msg/s overall (bot.pacing) and 20/min per group."""
+    (benchmarks), at most 30 msg/s unpaid and 1,000 msg/s in all (bot.pacing), 20/min per group."""
     if not limit:
         return RetryingRateLimiter(group_max_rate=0, max_retries=RATE_LIMIT_RETRIES, startup_max=startup_max)
     return RetryingRateLimiter(
         per_second=MESSAGES_PER_SECOND,
+        paid_per_second=PAID_MESSAGES_PER_SECOND,
         max_retries=RATE_LIMIT_RETRIES,
         startup_max=startup_max,
     )

@@ -66,6 +66,7 @@ class Config:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     rate_limit: bool = True
+    paid_broadcast: bool = False  # nudges and the weekly push may go past 30/s, paid in Telegram Stars
     data_dir: Path = Path("data")
     timezone: str = "UTC"
     morning: time = time(7, 30)
@@ -291,6 +292,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "base_url": ("base_url", _expect_url),
         "base_file_url": ("base_file_url", _expect_url),
         "rate_limit": ("rate_limit", _expect_bool),
+        "paid_broadcast": ("paid_broadcast", _expect_bool),
         "mode": ("mode", _expect_run_mode),
         "startup_retry_max": ("startup_retry_max", _expect_seconds),
     },

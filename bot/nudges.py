@@ -51,6 +51,7 @@ from bot.domain.schedule import (
     wall_clock,
     zone_of,
 )
+from bot.pacing import paid_broadcast
 from bot.services import Services
 from bot.services.reminders import set_active
 from bot.texts import t, voice_of
@@ -417,7 +418,8 @@ class NudgeScheduler:
             return
         language = voice_of(profile.language, profile.gender)
         try:
-            await self._send(bot, profile, kind, language)
+            with paid_broadcast(self.svc.config.paid_broadcast):  # bot.pacing: past 30/s, in Stars
+                await self._send(bot, profile, kind, language)
         except Forbidden:
             async with self.user_lock(user_id):
                 await set_active(repo, user_id, False)

@@ -12,6 +12,15 @@ of absolute times while busy, so they never go in bursts.
 
 After a 429 anyway (another process using the same bot, a stricter server), the pacer slows
 down for a while instead of stopping every send: only the rejected message waits as told.
+
+Paid broadcasts (`[telegram] paid_broadcast`): Telegram lets a send with `allow_paid_broadcast`
+go past the free ~30 a second, up to 1,000, billing it in Stars. `PacedRateLimiter` keeps two
+pacers of the same kind: the paid one (1,000) counts *every* send, the free one (30) only unpaid
+sends. So unpaid sends never exceed 30 in a second at the server and all sends together never
+exceed 1,000, whether Telegram counts paid sends apart from the free ones or together with them.
+One pacer at 1,000 for everything would let replies (unpaid) past 30; one at 30 would waste what
+is paid for. The sends that go paid are marked by the sender (`paid_broadcast()`: the nudge
+workers), not chosen here; replies to people stay unpaid and cost nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from telegram._utils.types import JSONDict
@@ -32,6 +42,22 @@ logger = logging.getLogger(__name__)
 SLOW_FACTOR = 0.8  # after a 429 the limit is cut to this share...
 SLOWEST = 0.5  # ...at most down to this share after repeated ones...
 SLOW_SECONDS = 30.0  # ...until this long has passed without one
+# What the fan-out sends (a nudge, the weekly recap's text, its chart if ever pushed): the methods
+# that take `allow_paid_broadcast` and that `paid_broadcast()` marks.
+BROADCAST_METHODS = frozenset({"sendMessage", "sendPhoto"})
+
+_paid: ContextVar[bool] = ContextVar("paid_broadcast", default=False)
+
+
+@contextlib.contextmanager
+def paid_broadcast(on: bool = True) -> Iterator[None]:
+    """Messages sent inside (by this task) go with `allow_paid_broadcast` when `on`: the bot's
+    own fan-out, whose sends happen deep in shared code (the weekly recap is /summary's)."""
+    token = _paid.set(on)
+    try:
+        yield
+    finally:
+        _paid.reset(token)
 
 
 class Pacer:
@@ -97,13 +123,17 @@ class Pacer:
 
 
 class PacedRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter (groups' 20/min, paid broadcasts, retries of 429) with messages to
-    chats paced by a `Pacer` instead of its leaky bucket, and a 429 answered by slowing down
-    rather than by pausing every request."""
+    """PTB's AIORateLimiter (groups' 20/min, retries of 429) with messages to chats paced by
+    `Pacer`s instead of its leaky buckets (whose burst puts up to twice the limit in a second),
+    and a 429 answered by slowing down rather than by pausing every request. Unpaid sends are
+    paced at `per_second`; every send, paid or not, at `paid_per_second` (see module)."""
 
-    def __init__(self, *, per_second: int = 0, max_retries: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self, *, per_second: int = 0, paid_per_second: int = 0, max_retries: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(overall_max_rate=0, max_retries=max_retries, **kwargs)
         self.pacer = Pacer(per_second) if per_second else None
+        self.paid_pacer = Pacer(paid_per_second) if paid_per_second else None
 
     async def _run_request(
         self,
@@ -114,12 +144,15 @@ class PacedRateLimiter(AIORateLimiter):
         args: Any,
         kwargs: dict[str, Any],
     ) -> bool | JSONDict | list[JSONDict]:
-        if self.pacer is None or not chat or allow_paid_broadcast:
+        free = None if allow_paid_broadcast else self.pacer
+        pacers = [pacer for pacer in (free, self.paid_pacer) if pacer is not None]
+        if not chat or not pacers:
             return await super()._run_request(chat, group, allow_paid_broadcast, callback, args, kwargs)
-        if group and self._group_max_rate:
-            async with self._get_group_limiter(group), self.pacer:
-                return await callback(*args, **kwargs)
-        async with self.pacer:
+        async with contextlib.AsyncExitStack() as stack:
+            if group and self._group_max_rate:
+                await stack.enter_async_context(self._get_group_limiter(group))
+            for pacer in pacers:
+                await stack.enter_async_context(pacer)
             return await callback(*args, **kwargs)
 
     async def process_request(
@@ -131,8 +164,11 @@ class PacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        """As AIORateLimiter's, but after a 429 only this request waits (and the pacer slows down)."""
+        """As AIORateLimiter's, but after a 429 only this request waits (and its pacer slows
+        down); inside `paid_broadcast()` a message goes as a paid broadcast."""
         retries = rate_limit_args or self._max_retries
+        if _paid.get() and endpoint in BROADCAST_METHODS:
+            data["allow_paid_broadcast"] = True  # `data` is what PTB posts (ExtBot._do_post's dict)
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
@@ -147,6 +183,7 @@ class PacedRateLimiter(AIORateLimiter):
                 if attempt >= retries:
                     raise
                 attempt += 1
-                if self.pacer is not None and not paid:
-                    self.pacer.slow_down()
+                pacer = self.paid_pacer if paid else self.pacer
+                if pacer is not None:
+                    pacer.slow_down()
                 await asyncio.sleep(exc._retry_after.total_seconds() + 0.1)  # as PTB reads it

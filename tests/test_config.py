@@ -29,6 +29,7 @@ def test_defaults_with_token_from_env(tmp_path: Path, monkeypatch: pytest.Monkey
     assert config.data_dir == Path("data")
     assert (config.morning, config.evening) == (time(7, 30), time(21, 0))
     assert config.timezone == "UTC"
+    assert config.paid_broadcast is False  # paid broadcasts cost Stars: never on unless asked for
 
 
 def test_full_file_is_read(tmp_path: Path) -> None:
@@ -40,6 +41,7 @@ token = "{TOKEN}"
 base_url = "http://127.0.0.1:9/bot"
 base_file_url = "http://127.0.0.1:9/file/bot"
 rate_limit = false
+paid_broadcast = true
 [storage]
 data_dir = "/srv/checkins"
 [defaults]
@@ -55,6 +57,7 @@ user_ids = [1, 2]
     config = load_config(path, {})
     assert config.base_url == "http://127.0.0.1:9/bot"
     assert config.rate_limit is False
+    assert config.paid_broadcast is True
     assert config.data_dir == Path("/srv/checkins")
     assert config.timezone == "Asia/Jerusalem"
     assert (config.morning, config.evening) == (time(6, 45), time(21, 30))
@@ -90,6 +93,8 @@ def test_path_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         ("[defaults]\nevening = '25:99'\n", "'defaults.evening' must be a time"),
         ("[defaults]\ntimezone = 'Mars/Olympus'\n", "'defaults.timezone' must be an IANA time zone"),
         ("[telegram]\nrate_limit = 'yes'\n", "'telegram.rate_limit' must be true or false"),
+        ("[telegram]\npaid_broadcast = 1\n", "'telegram.paid_broadcast' must be true or false"),
+        ("[telegram]\npaid_broadcast = 'false'\n", "'telegram.paid_broadcast' must be true or false"),
         ("[telegram]\nbase_url = 'ftp://x'\n", "'telegram.base_url' must be an http(s) URL"),
         ("[logging]\nlevel = 'LOUD'\n", "'logging.level' must be one of"),
         ("[admin]\nuser_ids = ['@me']\n", "'admin.user_ids' must be a list of Telegram user ids"),
@@ -162,6 +167,7 @@ def run_bot(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
         ("[defaults]\ntimezone = 'Nowhere/Atlantis'\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "defaults.timezone"),
         ("[telegram]\ntokn = 'x'\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "telegram.tokn"),
         ("[defaults]\nmorning = true\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "defaults.morning"),
+        ("[telegram]\npaid_broadcast = 'yes'\n", {"TELEGRAM_BOT_TOKEN": TOKEN}, "telegram.paid_broadcast"),
     ],
 )
 def test_process_exits_2_with_one_line(

@@ -81,5 +81,13 @@ class FakeBotAPI(FaultControls, UpdateQueue, FileStore, Outbox):
             if chat_id is not None and str(chat_id) in self._blocked:
                 raise TelegramAPIError(403, self._blocked_description(chat_id))
             if method.lower().startswith(RATE_LIMITED_PREFIXES):
-                self._check_rate(chat_id)
+                self._check_rate(chat_id, paid=_paid_broadcast(params))
             return handler(self, params, files)
+
+
+def _paid_broadcast(params: Mapping[str, Any]) -> bool:
+    """``allow_paid_broadcast``: strictly a boolean (PTB sends ``true``/``false``), default false."""
+    value = params.get("allow_paid_broadcast", False)
+    if not isinstance(value, bool):
+        raise bad_request("can't parse allow_paid_broadcast: a boolean is expected")
+    return value

@@ -17,3 +17,5 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_READ_TIMEOUT = 5.0
 #: Telegram does not document how long a callback query stays answerable; it is seconds, not minutes.
 DEFAULT_CALLBACK_QUERY_TIMEOUT = 15.0
+#: Sends a second with ``allow_paid_broadcast`` (Telegram bills those above its free ~30 a second).
+PAID_MESSAGES_PER_SECOND = 1000

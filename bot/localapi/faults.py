@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import Chat
 
+from bot.localapi.constants import PAID_MESSAGES_PER_SECOND
 from bot.localapi.errors import Fault, too_many_requests
 from bot.localapi.state import ApiState, RateLimit
 
@@ -97,14 +98,20 @@ class FaultControls(ApiState):
             self._blocked.discard(str(chat_id))
 
     def enforce_rate(
-        self, per_second: float | None = 30, *, per_chat_per_second: float | None = None
+        self,
+        per_second: float | None = 30,
+        *,
+        per_chat_per_second: float | None = None,
+        paid_per_second: float | None = PAID_MESSAGES_PER_SECOND,
     ) -> None:
-        """Answer 429 (with retry_after) when sends/edits exceed the limits; ``None`` disables."""
+        """Answer 429 (with retry_after) when sends/edits exceed the limits; ``enforce_rate(None)``
+        disables them all. Paid broadcasts (``allow_paid_broadcast``) skip ``per_second`` but
+        every send counts against ``paid_per_second``."""
         with self._cond:
             if per_second is None and per_chat_per_second is None:
                 self._rate = None
             else:
-                self._rate = RateLimit(per_second, per_chat_per_second)
+                self._rate = RateLimit(per_second, per_chat_per_second, paid_per_second)
 
     def _blocked_description(self, chat_id: Any) -> str:
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
@@ -114,14 +121,16 @@ class FaultControls(ApiState):
             return "Forbidden: bot is not a member of the channel chat"
         return "Forbidden: bot was blocked by the user"
 
-    def _check_rate(self, chat_id: Any) -> None:
+    def _check_rate(self, chat_id: Any, paid: bool = False) -> None:
         rate = self._rate
         if rate is None:
             return
         now = time.monotonic()
         windows: list[tuple[deque[float], float]] = []
-        if rate.per_second is not None:
+        if rate.per_second is not None and not paid:
             windows.append((rate.window, rate.per_second))
+        if rate.paid_per_second is not None:
+            windows.append((rate.every, rate.paid_per_second))
         if rate.per_chat_per_second is not None and chat_id is not None:
             windows.append((rate.per_chat.setdefault(str(chat_id), deque()), rate.per_chat_per_second))
         for window, limit in windows:

@@ -27,11 +27,17 @@ from bot.localapi.records import BotMessage, RecordedRequest, StoredFile, Stored
 
 @dataclass
 class RateLimit:
-    """Limits set by ``enforce_rate`` and the recent calls counted against them."""
+    """Limits set by ``enforce_rate`` and the recent calls counted against them.
+
+    ``per_second`` holds unpaid sends; a send with ``allow_paid_broadcast`` is exempt from it but,
+    like every send, counts against ``paid_per_second`` (the most a bot can send at all, paying).
+    """
 
     per_second: float | None
     per_chat_per_second: float | None
-    window: deque[float] = field(default_factory=deque)
+    paid_per_second: float | None = None
+    window: deque[float] = field(default_factory=deque)  # unpaid sends
+    every: deque[float] = field(default_factory=deque)  # all sends
     per_chat: dict[str, deque[float]] = field(default_factory=dict)
 
 

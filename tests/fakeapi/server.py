@@ -31,7 +31,7 @@ from telegram import Bot
 
 from bot.localapi.api import FakeBotAPI
 from bot.localapi.builders import channel_chat, group_chat
-from bot.localapi.constants import DEFAULT_TOKEN, JSON
+from bot.localapi.constants import DEFAULT_TOKEN, JSON, PAID_MESSAGES_PER_SECOND
 from bot.localapi.errors import Fault, TelegramAPIError
 from bot.localapi.records import BotMessage, RecordedRequest, UploadedFile
 from bot.localapi.user import FakeChannel, FakeUser
@@ -449,7 +449,14 @@ class FakeTelegramServer:
         self.api.unblock(chat_id)
 
     def enforce_rate(
-        self, per_second: float | None = 30, *, per_chat_per_second: float | None = None
+        self,
+        per_second: float | None = 30,
+        *,
+        per_chat_per_second: float | None = None,
+        paid_per_second: float | None = PAID_MESSAGES_PER_SECOND,
     ) -> None:
-        """429 with retry_after when sends exceed the rate; ``enforce_rate(None)`` disables."""
-        self.api.enforce_rate(per_second, per_chat_per_second=per_chat_per_second)
+        """429 with retry_after when sends exceed the rate (paid broadcasts: ``paid_per_second``);
+        ``enforce_rate(None)`` disables."""
+        self.api.enforce_rate(
+            per_second, per_chat_per_second=per_chat_per_second, paid_per_second=paid_per_second
+        )
