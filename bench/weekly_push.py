@@ -222,7 +222,7 @@ def report(rows: list[dict[str, Any]]) -> str:
     commands = dict.fromkeys(f"`{row['command']}` ({row['at']} UTC)" for row in rows)
     loads = [row["load"] for row in rows]
     lines = [
-        "## Weekly recap push",
+        f"## Weekly recap push: {max(row['people'] for row in rows):,} people",
         "",
         f"- Run: {'; '.join(commands)}. {platform.machine()}, {os.cpu_count()} CPUs shared with other sessions' "
         f"work, Python {platform.python_version()}; load average (1 min) at the start of each push "
@@ -256,32 +256,44 @@ def report(rows: list[dict[str, Any]]) -> str:
 
 
 def targets(groups: dict[tuple[int, bool, str], list[dict[str, Any]]]) -> list[str]:
-    """Issue 13's targets for the largest push of the variant the bot uses."""
-    now = [key for key in groups if key[2] == NOW]
+    """Issue 13's targets for the variant the bot uses; the window of a push larger than any run at
+    30 msg/s is projected from the rate measured there, and says so."""
+    now = {key[:2]: group for key, group in sorted(groups.items()) if key[2] == NOW}
     if not now:
         return []
-    people = max(key[0] for key in now)
-    lines = ["", f"Targets (issue 13), {NOW}:", "", "| Target | Measured | Result |", "|---|---|---|"]
+    people = max(count for count, _ in now)
     window = CATCH_UP.total_seconds()
-    for (count, limit, _), group in sorted((k, v) for k, v in groups.items() if k[2] == NOW):
+    lines = ["", f"Targets (issue 13), {NOW}:", "", "| Target | Measured | Result |", "|---|---|---|"]
+    for (count, limit), group in now.items():
         short = sum(tally(r, count)[1] + tally(r, count)[2] for r in group)
         if limit:
             last = max(r["last_s"] for r in group)
-            met = short == 0 and last <= window
+            ideal = max(r["messages"] for r in group) / TELEGRAM_RATE
             lines.append(
-                f"| {count:,} people at 30 msg/s: all reached once within the 2 h window | last message "
-                f"{hours(last)} after the due instant, {short} missed or twice | {'met' if met else 'missed'} |"
+                f"| {count:,} people at 30 msg/s: everyone reached once within the 2 h window | last message "
+                f"{hours(last)} after the due instant (ideal {hours(ideal)}); {short} missed or twice | "
+                f"{'met' if short == 0 and last <= window else 'missed'} |"
             )
         else:
-            ideal = max(r["messages"] for r in group) / TELEGRAM_RATE
             rate = statistics.median(r["messages"] / r["seconds"] for r in group)
-            met = short == 0 and ideal <= window and rate >= TELEGRAM_RATE
             lines.append(
-                f"| {count:,} people: the process is never the bottleneck (faster than 30 msg/s), and at 30 msg/s "
-                f"the push fits the 2 h window | {rate:.0f} msg/s ({rate / TELEGRAM_RATE:.1f}× 30/s), {short} missed "
-                f"or twice; at exactly 30 msg/s it would take {hours(ideal)} | {'met' if met else 'missed'} |"
+                f"| {count:,} people, limiter off: the process is not the bottleneck (faster than 30 msg/s), "
+                f"everyone reached once | {rate:.0f} msg/s ({rate / TELEGRAM_RATE:.1f}× 30/s); {short} missed or "
+                f"twice | {'met' if short == 0 and rate > TELEGRAM_RATE else 'missed'} |"
             )
-    big = [r for k, v in groups.items() if k[2] == NOW and k[0] == people for r in v]
+    if (people, True) not in now:
+        messages = max(r["messages"] for r in now[(people, False)])
+        limited = [r for (_, limit), group in now.items() if limit for r in group]
+        rate = statistics.median(r["messages"] / r["seconds"] for r in limited) if limited else TELEGRAM_RATE
+        projected = messages / rate
+        basis = f"the {rate:.2f} msg/s measured at 30 msg/s above" if limited else "exactly 30 msg/s"
+        lines.append(
+            f"| {people:,} people at 30 msg/s: everyone reached within the 2 h window | not run (it takes about "
+            f"{hours(messages / TELEGRAM_RATE)}); projected: {messages:,} messages at {basis} take "
+            f"{hours(projected)}, {projected / window:.0%} of the window | "
+            f"{'projected met' if projected <= window else 'projected missed'} |"
+        )
+    big = [r for (count, _), group in now.items() if count == people for r in group]
     stall = max(r["stall_ms"] for r in big)
     after = max(r["after_mb"] for r in big)
     lines += [
