@@ -79,6 +79,40 @@ def person(user_id: int) -> tuple[Profile, Sequence[Entry]]:
 # --- the push, in its own process -----------------------------------------------------------------
 
 
+class StallLog(LoopProbe):
+    """The loop probe, also noting every stall over `over` seconds (when, how long) and the longest
+    pause of the garbage collector, to tell what a long stall was."""
+
+    def __init__(self, over: float = 0.020) -> None:
+        super().__init__()
+        self.over = over
+        self.stalls: list[tuple[float, float]] = []  # (seconds since start, stall in ms)
+        self.gc_ms = 0.0
+        self.collections = 0
+        self._gc_started = 0.0
+
+    async def _run(self) -> None:
+        origin = time.perf_counter()
+        gc.callbacks.append(self._on_gc)
+        try:
+            while True:
+                started = time.perf_counter()
+                await asyncio.sleep(self.interval)
+                stall = time.perf_counter() - started - self.interval
+                self.worst = max(self.worst, stall)
+                if stall > self.over:
+                    self.stalls.append((round(started - origin, 1), round(stall * 1000, 1)))
+        finally:
+            gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif info["generation"] == 2:
+            self.collections += 1
+            self.gc_ms = max(self.gc_ms, (time.perf_counter() - self._gc_started) * 1000)
+
+
 async def push(data_dir: Path, base_url: str, token: str, chart: bool, limit: bool) -> dict[str, Any]:
     """Plan everyone from the store as the bot does at start, then push the recap due to all."""
     from telegram.ext import ExtBot
@@ -107,7 +141,8 @@ async def push(data_dir: Path, base_url: str, token: str, chart: bool, limit: bo
         loaded_mb = memory_mb("VmRSS")
         scheduler.start_workers(bot)
         progress = asyncio.create_task(report_progress(scheduler))
-        probe = LoopProbe().start()
+        probe = StallLog()
+        probe.start()
         started.append(time.perf_counter())
         started_wall = time.time()
         await scheduler.enqueue_due()
@@ -118,9 +153,12 @@ async def push(data_dir: Path, base_url: str, token: str, chart: bool, limit: bo
         progress.cancel()
         await scheduler.stop_workers()
     await repo.close()
-    return {"planned": planned, "sent": scheduler.sent, "failed": scheduler.failed, "seconds": elapsed,
-            "started_wall": started_wall, "stall_ms": stall, "loaded_mb": loaded_mb, "after_mb": after_mb,
-            "peak_mb": memory_mb("VmHWM")}  # fmt: skip
+    return {
+        "planned": planned, "sent": scheduler.sent, "failed": scheduler.failed, "seconds": elapsed,
+        "started_wall": started_wall, "stall_ms": stall, "stalls_over_20ms": len(probe.stalls),
+        "stalls": probe.stalls[:50], "gc_full": probe.collections, "gc_ms": probe.gc_ms,
+        "loaded_mb": loaded_mb, "after_mb": after_mb, "peak_mb": memory_mb("VmHWM"),
+    }  # fmt: skip
 
 
 def memory_mb(field: str) -> float:
