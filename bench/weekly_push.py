@@ -1,7 +1,7 @@
 """Benchmark: the weekly recap push, with the chart rendered per person (before) and on request (now).
 
 Run: python bench/weekly_push.py [--people N] [--repeats R] [--now-only] [--rate-limit]
-[--results FILE] [--scratch DIR] [--section NAME].
+[--results FILE [--report-only]] [--scratch DIR] [--section NAME].
 
 N people on disk (written directly by bench/populate.py, in the store's format), each with five
 check-ins this week, all due for the weekly recap at the same instant. Each push runs in its own
@@ -365,6 +365,7 @@ def main() -> int:
         "--rate-limit", action="store_true", help="30 msg/s at the server, the bot's limiter on"
     )
     parser.add_argument("--results", type=Path, help="keep runs here (JSON lines) and report all kept")
+    parser.add_argument("--report-only", action="store_true", help="only write the section from --results")
     parser.add_argument("--scratch", type=Path, help="where to put the data (default: a temporary directory)")
     parser.add_argument("--section", default="weekly-push")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -376,8 +377,12 @@ def main() -> int:
         result = asyncio.run(push(args.child, args.base_url, args.token, args.chart, args.rate_limit))
         print(json.dumps(result))
         return 0
-    with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
-        rows = measure(args, Path(scratch))
+    if args.report_only and not args.results:
+        parser.error("--report-only reports the runs kept in --results")
+    rows = []
+    if not args.report_only:
+        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
+            rows = measure(args, Path(scratch))
     if args.results:
         with args.results.open("a", encoding="utf-8") as kept:
             kept.writelines(json.dumps(row) + "\n" for row in rows)
