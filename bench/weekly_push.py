@@ -60,6 +60,7 @@ CATCH_UP = timedelta(hours=2)  # the default `catch_up_hours`
 TELEGRAM_RATE = 30  # messages per second, overall
 SENDS = ("sendMessage", "sendPhoto")
 CHART = "chart per person (before)"
+Key = tuple[int, bool, str, str]  # people, rate limit, variant, invocation
 NOW = "chart on request (now)"
 
 
@@ -234,6 +235,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> list[dict[str, Any]]:
     variants = [False] if args.now_only else [True, False]
     plan = [v for repeat in range(args.repeats) for v in (variants if repeat % 2 == 0 else variants[::-1])]
     rows = []
+    batch = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}"  # the runs of this invocation, reported together
     for number, chart in enumerate(plan):
         run_dir = data_dir
         if number < len(plan) - 1:  # each push starts from nobody reached yet; the last uses the original
@@ -244,7 +246,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> list[dict[str, Any]]:
         if run_dir != data_dir:
             shutil.rmtree(run_dir)
         row = {**result, "variant": CHART if chart else NOW, "people": args.people, "limit": args.rate_limit,
-               "load": load, "command": command(), "at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}"}  # fmt: skip
+               "load": load, "command": command(), "at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "batch": batch}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -265,10 +267,12 @@ def hours(seconds: float) -> str:
 
 
 def report(rows: list[dict[str, Any]]) -> str:
-    """The section: one table row per (people, rate limit, variant), then the targets of issue 13."""
-    groups: dict[tuple[int, bool, str], list[dict[str, Any]]] = {}
+    """The section: one table row per invocation and variant, then the targets of issue 13."""
+    groups: dict[Key, list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault((row["people"], row["limit"], row["variant"]), []).append(row)
+        groups.setdefault(
+            (row["people"], row["limit"], row["variant"], row.get("batch", row["at"])), []
+        ).append(row)
     commands = dict.fromkeys(f"`{row['command']}` ({row['at']} UTC)" for row in rows)
     loads = [row["load"] for row in rows]
     lines = [
@@ -284,16 +288,19 @@ def report(rows: list[dict[str, Any]]) -> str:
         "the due instant, so the 2 h catch-up window is judged as in production (at hand-over to the workers).",
         "- Rate limit off: what the process itself can push. 30 msg/s: the fake server answers 429 beyond it and "
         "the bot's own `rate_limiter()` paces the push. Ideal: messages / 30 s. Cells: median (min–max) over runs.",
+        "- Load is the 1-min load average when a push started; other sessions' benchmarks start and stop meanwhile. "
+        "A stall during which the loop thread ran for much less CPU time than the stall lasted was not the loop's "
+        "own work: the process was waiting for a core (or for the GIL held by its storage threads).",
         "",
-        "| People | Rate limit | Variant | Runs | People/s | Messages per person | Missed / twice | Duration | "
+        "| People | Rate limit | Variant | Runs | Load (1 min) | People/s | Messages per person | Missed / twice | Duration | "
         "Ideal at 30 msg/s | msg/s | 429s | Longest loop stall | RSS after push (peak) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (people, limit, variant), group in groups.items():
+    for (people, limit, variant, _), group in groups.items():
         usual = [tally(r, people) for r in group]
         per = "/".join(sorted({str(u[0]) for u in usual}))
         lines.append(
-            f"| {people:,} | {'30 msg/s' if limit else 'off'} | {variant} | {len(group)} | "
+            f"| {people:,} | {'30 msg/s' if limit else 'off'} | {variant} | {len(group)} | {cell([r['load'] for r in group], '.2f')} | "
             f"{cell([people / r['seconds'] for r in group], '.0f')} | {per} | "
             f"{sum(u[1] for u in usual)} / {sum(u[2] for u in usual)} | "
             f"{cell([r['seconds'] for r in group], '.1f')} s | {group[0]['messages'] / TELEGRAM_RATE:.0f} s | "
@@ -305,35 +312,38 @@ def report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def targets(groups: dict[tuple[int, bool, str], list[dict[str, Any]]]) -> list[str]:
+def targets(groups: dict[Key, list[dict[str, Any]]]) -> list[str]:
     """Issue 13's targets for the variant the bot uses; the window of a push larger than any run at
     30 msg/s is projected from the rate measured there, and says so."""
-    now = {key[:2]: group for key, group in sorted(groups.items()) if key[2] == NOW}
+    now = {(key[0], key[1], key[3]): group for key, group in sorted(groups.items()) if key[2] == NOW}
     if not now:
         return []
-    people = max(count for count, _ in now)
+    people = max(count for count, _, _ in now)
     window = CATCH_UP.total_seconds()
     lines = ["", f"Targets (issue 13), {NOW}:", "", "| Target | Measured | Result |", "|---|---|---|"]
-    for (count, limit), group in now.items():
+    for (count, limit, _), group in now.items():
+        load = f"load {cell([r['load'] for r in group], '.2f')}"
         short = sum(tally(r, count)[1] + tally(r, count)[2] for r in group)
         if limit:
             last = max(r["last_s"] for r in group)
             ideal = max(r["messages"] for r in group) / TELEGRAM_RATE
             lines.append(
-                f"| {count:,} people at 30 msg/s: everyone reached once within the 2 h window | last message "
+                f"| {count:,} people at 30 msg/s ({load}): everyone reached once within the 2 h window | last message "
                 f"{hours(last)} after the due instant (ideal {hours(ideal)}); {short} missed or twice | "
                 f"{'met' if short == 0 and last <= window else 'missed'} |"
             )
         else:
             rate = statistics.median(r["messages"] / r["seconds"] for r in group)
             lines.append(
-                f"| {count:,} people, limiter off: the process is not the bottleneck (faster than 30 msg/s), "
+                f"| {count:,} people, limiter off ({load}): the process is not the bottleneck (faster than 30 msg/s), "
                 f"everyone reached once | {rate:.0f} msg/s ({rate / TELEGRAM_RATE:.1f}× 30/s); {short} missed or "
                 f"twice | {'met' if short == 0 and rate > TELEGRAM_RATE else 'missed'} |"
             )
-    if (people, True) not in now:
-        messages = max(r["messages"] for r in now[(people, False)])
-        limited = [r for (_, limit), group in now.items() if limit for r in group]
+    if not any(count == people and limit for count, limit, _ in now):
+        messages = max(
+            r["messages"] for (count, _, _), group in now.items() if count == people for r in group
+        )
+        limited = [r for (_, limit, _), group in now.items() if limit for r in group]
         rate = statistics.median(r["messages"] / r["seconds"] for r in limited) if limited else TELEGRAM_RATE
         projected = messages / rate
         basis = f"the {rate:.2f} msg/s measured at 30 msg/s above" if limited else "exactly 30 msg/s"
@@ -343,7 +353,7 @@ def targets(groups: dict[tuple[int, bool, str], list[dict[str, Any]]]) -> list[s
             f"{hours(projected)}, {projected / window:.0%} of the window | "
             f"{'projected met' if projected <= window else 'projected missed'} |"
         )
-    for (count, limit), group in now.items():
+    for (count, limit, _), group in now.items():
         stall = max(r["stall_ms"] for r in group)
         noted = [r for r in group if "stalls" in r]
         detail = ""
@@ -352,20 +362,20 @@ def targets(groups: dict[tuple[int, bool, str], list[dict[str, Any]]]) -> list[s
                 (item for r in noted for item in r["stalls"]), key=lambda item: item[1], default=None
             )
             detail = f"; {sum(r['stalls_over_20ms'] for r in noted)} stalls over 20 ms"
-            if longest:
-                detail += f", the longest {longest[0]:.0f} s into the push"
-            if longest and len(longest) == 4:
+            if longest and len(longest) == 4:  # older runs noted only the first stalls, without CPU
                 detail += (
-                    f" (CPU meanwhile: loop thread {longest[2]:.0f} ms, whole process {longest[3]:.0f} ms)"
+                    f", the longest {longest[0]:.0f} s into the push (CPU meanwhile: loop thread "
+                    f"{longest[2]:.0f} ms, whole process {longest[3]:.0f} ms)"
                 )
             if all("loop_cpu_ms" in r for r in noted):
                 detail += f"; the loop thread's longest CPU run {max(r['loop_cpu_ms'] for r in noted):.1f} ms"
             detail += f"; longest full gc {max(r['gc_ms'] for r in noted):.1f} ms"
         lines.append(
-            f"| longest event-loop stall, {count:,} people, limiter {'on, 30 msg/s' if limit else 'off'} | "
+            f"| longest event-loop stall, {count:,} people, limiter {'on, 30 msg/s' if limit else 'off'} "
+            f"(load {cell([r['load'] for r in group], '.2f')}) | "
             f"{stall:.1f} ms{detail} | {'met' if stall <= 20 else 'missed'} (≤ 20 ms) |"
         )
-    after = max(r["after_mb"] for (count, _), group in now.items() if count == people for r in group)
+    after = max(r["after_mb"] for (count, _, _), group in now.items() if count == people for r in group)
     lines += [
         f"| RSS after the push, {people:,} people | {after:.0f} MB | {'met' if after <= 150 else 'missed'} "
         "(≤ 150 MB) |",
