@@ -25,16 +25,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+from bench.populate import write_people  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bot.domain.models import Profile  # noqa: E402
 from bot.localapi.user import FakeUser, Predicate  # noqa: E402
-from bot.storage.tinydb_store import TinyDBRepository  # noqa: E402
 from tests.fakeapi.server import FakeTelegramServer  # noqa: E402
 
 CHECKIN = [
@@ -181,22 +180,14 @@ async def throughput(
 
 def populate(data_dir: Path, count: int, due: clock_time) -> None:
     """`count` people on disk (written directly, as a year of sign-ups would), all due at `due` UTC."""
-    repo = TinyDBRepository(data_dir)
-    repo.prepare()
-    shards: dict[int, dict[str, Any]] = {}
     created = datetime(2026, 1, 1, tzinfo=UTC)
-    for user_id in range(1, count + 1):
+
+    def person(user_id: int) -> tuple[Profile, tuple[()]]:
         profile = Profile(user_id=user_id, timezone="UTC", morning=None, evening=due, onboarded=True,
                           created_at=created)  # fmt: skip
-        record = profile.to_dict()
-        user_dir = repo.user_dir(user_id)
-        user_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        body = json.dumps({"schema": 1, "table": "profile", "docs": {"1": record}}, separators=(",", ":"))
-        (user_dir / "profile.json").write_text(body)
-        shards.setdefault(user_id % 1000, {})[str(user_id)] = record
-    for shard, profiles in shards.items():
-        index = {"schema": 1, "shard": f"{shard:03d}", "profiles": profiles}
-        (data_dir / "users" / f"{shard:03d}" / "profiles-index.json").write_text(json.dumps(index))
+        return profile, ()
+
+    write_people(data_dir, count, person)
 
 
 async def cold_start_and_fan_out(people: int) -> dict[str, float]:
