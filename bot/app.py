@@ -214,7 +214,7 @@ def build_application(
         svc,
         weekly=WeeklySlot(config.weekly_day, config.weekly_time),
         catch_up=timedelta(hours=config.catch_up_hours),
-        send_recap=partial(recap.send_recap, chart=False),  # the chart only on request
+        send_recap=partial(recap.send_recap, chart=False, encourage=True),  # the chart only on request
         user_lock=processor.locks.holding,  # a nudge's record waits for the person's update
     )
     if not isinstance(svc.repo, ObservedRepository):

@@ -434,15 +434,7 @@ class NudgeScheduler:
     async def _send(self, bot: Bot, profile: Profile, kind: Nudge, language: str) -> None:
         if kind is Nudge.WEEKLY:
             assert self.send_recap is not None, "bot.app wires the weekly recap"
-            await self.send_recap(bot, self.svc, profile.user_id, language)
-            button = InlineKeyboardButton(
-                t("nudge.button_encourage", language), callback_data=callbacks.START.data("encourage")
-            )
-            await bot.send_message(
-                profile.user_id,
-                t("nudge.weekly_encourage", language),
-                reply_markup=InlineKeyboardMarkup([[button]]),
-            )
+            await self.send_recap(bot, self.svc, profile.user_id, language)  # with the week's question
             return
         flow = "pages" if kind is Nudge.MORNING else "checkin"
         button = InlineKeyboardButton(

@@ -210,13 +210,26 @@ async def test_weekly_push_sends_the_recap_and_the_encourage_question(harness: H
         user.id, Entry(kind="diary", local_date=date(2026, 11, 29), data={"feeling": "calm", "intensity": 2})
     )
     clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)  # 19:00 Berlin
+    before = len(user.all_messages())
     await tick(harness)
-    texts = [m.content for m in user.all_messages()]
-    assert any("Check-ins on 1 of 7 days" in t for t in texts)
-    assert any("about your partner's own world" in t for t in texts)
-    await user.press(None, "🤝 Answer it")
+    (push,) = user.all_messages()[before:]  # one message a person: 100k at 30 msg/s in 56 min, not 1.9 h
+    assert "Check-ins on 1 of 7 days" in push.content and "about your partner's own world" in push.content
+    assert push.buttons == [["📊 Show the chart"], ["🤝 Answer it"]]
+    await user.press(push, "🤝 Answer it")
     await harness.pump()
     await user.wait_for(lambda m: "encourage your partner's own interests" in m.content)
+
+
+async def test_a_weekly_push_for_an_empty_week_is_one_message_too(harness: Harness, clock: Clock) -> None:
+    user = harness.user()
+    clock.now = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Sunday
+    await onboarded(harness, user, nudges_off=["morning", "evening"])
+    before = len(user.all_messages())
+    clock.now = datetime(2026, 11, 29, 18, 0, 5, tzinfo=UTC)  # 19:00 Berlin
+    await tick(harness)
+    (push,) = user.all_messages()[before:]
+    assert "about your partner's own world" in push.content
+    assert ["🤝 Answer it"] in push.buttons and len(push.buttons) == 2  # and the check-in button
 
 
 def morning_nudges(user: FakeUser) -> list[str]:
