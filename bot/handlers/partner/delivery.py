@@ -15,6 +15,7 @@ from bot import callbacks
 from bot.domain import partners
 from bot.domain.parsing import format_time
 from bot.domain.partners import (
+    NOTE_MAX_CHARS,
     RESPONSES,
     Share,
     ShareKind,
@@ -165,6 +166,14 @@ async def deliver(context: Context, item: Share) -> bool | None:
     return True
 
 
+async def say_refused(context: Context, uid: int, language: str, refusal: ShareRefusal, partner: str) -> None:
+    """Tell the author kindly why an item did not go (each refusal's text takes what it needs)."""
+    limit = services(context).config.partner_daily_limit
+    await say(
+        context, uid, language, SHARE_REFUSED[refusal], partner=partner, limit=limit, max=NOTE_MAX_CHARS
+    )
+
+
 async def send_share(
     context: Context, uid: int, language: str, kind: ShareKind, source: str, payload: dict[str, Any]
 ) -> Share | None:
@@ -178,14 +187,7 @@ async def send_share(
         await say(context, uid, language, "share.already", partner=partner)
         return None
     if isinstance(outcome, ShareRefusal):
-        await say(
-            context,
-            uid,
-            language,
-            SHARE_REFUSED[outcome],
-            partner=partner,
-            limit=svc.config.partner_daily_limit,
-        )
+        await say_refused(context, uid, language, outcome, partner)
         return None
     if outcome.state is ShareState.QUEUED:
         receiver = await svc.repo.get_profile(outcome.receiver)

@@ -33,7 +33,7 @@ from bot.handlers.common import (
     user_data,
     user_id,
 )
-from bot.handlers.partner.delivery import SHARE_REFUSED, button_row, received_text, send_share
+from bot.handlers.partner.delivery import button_row, received_text, say_refused, send_share
 from bot.render import button_label
 from bot.services import Services, boundaries, exercises, interests
 from bot.services import partners as couples
@@ -262,14 +262,7 @@ async def _act_on_feeling(context: Context, uid: int, language: str, entry: Entr
     note = data.partner_notes.pop(entry_id, None) if choice == "send" else None
     payload = _feeling_payload(entry, choice, note)
     if isinstance(payload, ShareRefusal):
-        await say(
-            context,
-            uid,
-            language,
-            SHARE_REFUSED[payload],
-            partner=current.partner_name if current else "",
-            max=NOTE_MAX_CHARS,
-        )
+        await say_refused(context, uid, language, payload, current.partner_name if current else "")
         return
     await send_share(context, uid, language, ShareKind.FEELING, entry_id, payload)
 
@@ -294,14 +287,7 @@ async def on_note_text(update: Update, context: Context) -> None:
         return
     payload = _feeling_payload(entry, "send", text)
     if isinstance(payload, ShareRefusal):
-        await say(
-            context,
-            uid,
-            language,
-            SHARE_REFUSED[payload],
-            partner=current.partner_name,
-            max=NOTE_MAX_CHARS,
-        )
+        await say_refused(context, uid, language, payload, current.partner_name)
         return
     data.partner_notes[entry_id] = text
     preview = Share(
