@@ -24,7 +24,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import callbacks
 from bot.concurrency import PerUserUpdateProcessor
@@ -35,7 +35,7 @@ from bot.domain.schedule import WeeklySlot
 from bot.handlers import access, basic, data, partner, practice, recap, support
 from bot.handlers.common import CONTEXT_TYPES, App, Context, Hooks, services
 from bot.handlers.settings import language, reminders, setup
-from bot.http import GatedRequest
+from bot.http import MAX_UPDATES_PER_POLL, AiohttpRequest
 from bot.nudges import NudgeScheduler
 from bot.observed import ObservedRepository
 from bot.pacing import PacedRateLimiter
@@ -206,8 +206,8 @@ def build_application(
     builder = builder.rate_limiter(
         rate_limiter(limit=config.rate_limit, startup_max=config.startup_retry_max)
     )
-    builder = builder.request(request or GatedRequest(CONNECTION_POOL_SIZE)).get_updates_request(
-        get_updates_request or HTTPXRequest(connection_pool_size=GET_UPDATES_POOL_SIZE)
+    builder = builder.request(request or AiohttpRequest(CONNECTION_POOL_SIZE)).get_updates_request(
+        get_updates_request or AiohttpRequest(GET_UPDATES_POOL_SIZE, max_updates=MAX_UPDATES_PER_POLL)
     )
     app: App = builder.build()
     scheduler = NudgeScheduler(

@@ -15,6 +15,7 @@ from bot.config import Config, Secret
 LIBRARY_FLOORS = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    "aiohttp": logging.WARNING,
     "apscheduler": logging.WARNING,
     "telegram": logging.INFO,
 }
