@@ -4,8 +4,9 @@ Messages are looked up by a stable key (the msgid); the catalogs hold Telegram H
 to `t()` are escaped (unless they are `Html`, i.e. already rendered), so user-typed words can never
 break the markup. Hebrew addresses the person in the grammatical gender they chose: a gendered
 message has a `msgctxt "feminine"` and a `msgctxt "masculine"` form. Plural messages choose their
-form by the value `n` with each language's plural rule. The `.po` files are read at import, so no
-compile step is needed (see docs/translating.md).
+form by the value `n` with each language's plural rule. At import the compiled `bot.mo` next to each
+`.po` is read with the standard library, which is much faster than parsing the `.po`; after editing a
+`.po`, compile with `python -m bot.locales` (see docs/translating.md).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
-
-from babel.messages.pofile import read_po
+from typing import Any, BinaryIO, Final
 
 from bot.bidi import isolate_ltr
 from bot.formatting import is_rtl
@@ -44,31 +44,57 @@ class Catalog:
         return set(self.messages) | {k for _, k in self.gendered} | {k for _, k in self.plurals}
 
 
-def load_catalog(path: Path, language: str) -> Catalog:
-    """Read one `.po` file; untranslated (empty) messages are left out, so English shows instead."""
-    with path.open("rb") as f:
-        po = read_po(f, locale=language)
-    catalog = Catalog(language, plural=gettext.c2py(po.plural_expr))
-    for message in po:
-        if not message.id or message.fuzzy:
+class _Compiled(gettext.GNUTranslations):
+    """A parsed `.mo` file, with the attributes `GNUTranslations` fills in (its stub leaves them out)."""
+
+    _catalog: dict[str | tuple[str, int], str]  # "context\x04msgid" or (msgid, form index) -> text
+    plural: Callable[[int], int]
+
+
+def load_catalog(mo: Path | BinaryIO, language: str) -> Catalog:
+    """Read one compiled catalog (`compile_catalog` left out fuzzy and untranslated messages)."""
+    if isinstance(mo, Path):
+        with mo.open("rb") as f:
+            compiled = _Compiled(f)
+    else:
+        compiled = _Compiled(mo)
+    catalog = Catalog(language, plural=compiled.plural)
+    forms: dict[tuple[str | None, str], dict[int, str]] = {}
+    for entry, text in compiled._catalog.items():
+        msgid, index = entry if isinstance(entry, tuple) else (entry, None)
+        context, _, key = msgid.rpartition("\x04")  # gettext joins "context\x04msgid"
+        if not key:  # the header
             continue
-        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        if isinstance(message.string, tuple | list):
-            forms = tuple(str(form) for form in message.string)
-            if all(forms):
-                catalog.plurals[(message.context, key)] = forms
-        elif message.string:
-            if message.context in GENDERS:
-                catalog.gendered[(message.context, key)] = message.string
-            else:
-                catalog.messages[key] = message.string
+        if index is not None:
+            forms.setdefault((context or None, key), {})[index] = text
+        elif context in GENDERS:
+            catalog.gendered[(context, key)] = text
+        else:
+            catalog.messages[key] = text
+    catalog.plurals.update({k: tuple(by_index[i] for i in sorted(by_index)) for k, by_index in forms.items()})
     return catalog
+
+
+def compile_catalog(po: Path, language: str) -> bytes:
+    """The `.mo` for one `.po`, made with Babel: fuzzy and empty translations are left out, so English
+    shows instead (a plural goes only with all its forms; Babel alone would fill gaps with the msgid)."""
+    from babel.messages.mofile import write_mo  # only to compile: the running bot never parses a .po
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=language)
+    for message in list(catalog):  # a copy: deleting while iterating
+        if isinstance(message.string, tuple | list) and not all(message.string):
+            catalog.delete(message.id, message.context)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    return compiled.getvalue()
 
 
 def _load_all() -> dict[str, Catalog]:
     return {
         path.parent.parent.name: load_catalog(path, path.parent.parent.name)
-        for path in sorted(LOCALES.glob("*/LC_MESSAGES/bot.po"))
+        for path in sorted(LOCALES.glob("*/LC_MESSAGES/bot.mo"))
     }
 
 
