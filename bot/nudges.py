@@ -51,6 +51,7 @@ from bot.domain.schedule import (
     wall_clock,
     zone_of,
 )
+from bot.intmap import IntMap
 from bot.pacing import paid_broadcast
 from bot.services import Services
 from bot.services.reminders import set_active
@@ -103,7 +104,7 @@ class NudgeScheduler:
         # One int per person in each (`_item`, `_plan`): a 3-tuple with a float would take 2-3 times
         # the memory, ~13 MB more for 100k people.
         self._heap: list[int] = []  # `_item(due, order key, kind index)`, earliest first
-        self._next: dict[int, int] = {}  # user id -> `_plan(due, kind index)` of the current heap item
+        self._next = IntMap()  # user id -> `_plan(due, kind index)` of the current heap item
         self._ticked: datetime | None = None  # every nudge due until then was taken from the index
         self._sending: set[int] = set()  # people one of whose nudges is being handled right now
         self._retry: dict[int, datetime] = {}  # people to plan again (storage failed), and since when
