@@ -1,4 +1,4 @@
-"""`python -m bot` imports without the cyclic collector, then freezes what it imported and turns it back on."""
+"""`python -m bot` imports with the cyclic collector off, then freezes what it imported and turns it on."""
 
 from __future__ import annotations
 
