@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import Chat
@@ -24,11 +26,38 @@ class Outbox(ApiState):
     # ---- state accessors for tests -------------------------------------------------------
 
     def outbox(self, chat_id: int | None = None, *, after_seq: int = 0) -> list[BotMessage]:
-        """Messages the bot sent or edited (edits are separate entries), oldest first."""
+        """Messages the bot sent or edited (edits are separate entries), oldest first.
+
+        Costs what it returns: the chat's entries are kept apart, in ``seq`` order, and the first
+        one after ``after_seq`` is found by bisection.
+        """
         with self._cond:
-            return [
-                m for m in self._outbox if m.seq > after_seq and (chat_id is None or m.chat_id == chat_id)
-            ]
+            entries = self._outbox if chat_id is None else self._outbox_by_chat.get(chat_id, [])
+            return entries[bisect.bisect_right(entries, after_seq, key=lambda m: m.seq) :]
+
+    @contextmanager
+    def watching_outbox(self, chat_id: int, wake: Callable[[], None]) -> Iterator[None]:
+        """Call ``wake()`` whenever the bot's outbox for ``chat_id`` grows, until the block ends.
+
+        ``wake`` runs under the state's lock in the thread that appends (a server thread, or the
+        caller's own for the in-process transport), so it must be quick and must not raise: e.g.
+        ``loop.call_soon_threadsafe(event.set)``.
+        """
+        with self._cond:
+            self._outbox_watchers.setdefault(chat_id, []).append(wake)
+        try:
+            yield
+        finally:
+            with self._cond:
+                watchers = self._outbox_watchers[chat_id]
+                watchers.remove(wake)
+                if not watchers:
+                    del self._outbox_watchers[chat_id]
+
+    def outbox_watchers(self, chat_id: int) -> int:
+        """How many :meth:`watching_outbox` blocks watch ``chat_id`` now."""
+        with self._cond:
+            return len(self._outbox_watchers.get(chat_id, ()))
 
     def message(self, chat_id: int, message_id: int) -> StoredMessage | None:
         """Current state of a message (bot's or user's)."""
@@ -38,10 +67,7 @@ class Outbox(ApiState):
     def current_bot_messages(self, chat_id: int) -> list[tuple[BotMessage, StoredMessage]]:
         """Latest snapshot + current state of each bot message in a chat, in send order."""
         with self._cond:
-            latest: dict[int, BotMessage] = {}
-            for m in self._outbox:
-                if m.chat_id == chat_id:
-                    latest[m.message_id] = m
+            latest = {m.message_id: m for m in self._outbox_by_chat.get(chat_id, ())}
             return [(m, self._messages[(chat_id, mid)]) for mid, m in latest.items()]
 
     def commands(self, scope: Mapping[str, Any] | None = None, language_code: str = "") -> list[JSON]:
@@ -107,19 +133,21 @@ class Outbox(ApiState):
             self._messages[key] = StoredMessage(message, markup, True)
         else:
             stored.message, stored.markup = message, markup
-        self._outbox.append(
-            BotMessage(
-                seq=len(self._outbox) + 1,
-                chat_id=chat_id,
-                message_id=int(message["message_id"]),
-                method=method,
-                message=message,
-                markup=markup,
-                params=params,
-                edited=edited,
-                time=time.time(),
-            )
+        entry = BotMessage(
+            seq=len(self._outbox) + 1,
+            chat_id=chat_id,
+            message_id=int(message["message_id"]),
+            method=method,
+            message=message,
+            markup=markup,
+            params=params,
+            edited=edited,
+            time=time.time(),
         )
+        self._outbox.append(entry)
+        self._outbox_by_chat.setdefault(chat_id, []).append(entry)
+        for wake in self._outbox_watchers.get(chat_id, ()):
+            wake()
 
     def _send(self, method: str, params: JSON, **fields: Any) -> JSON:
         chat = self.chat(require(params, "chat_id"))

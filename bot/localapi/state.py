@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,10 @@ class ApiState:
         self._chats: dict[int, JSON] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._messages: dict[tuple[int, int], StoredMessage] = {}
-        self._outbox: list[BotMessage] = []
+        self._outbox: list[BotMessage] = []  # seq n at index n - 1
+        self._outbox_by_chat: dict[int, list[BotMessage]] = {}  # the same entries, per chat
+        #: Called (under the lock, from whichever thread appends) when a chat's outbox grows.
+        self._outbox_watchers: dict[int, list[Callable[[], None]]] = {}
         self._files: dict[str, StoredFile] = {}
         self._paths: dict[str, str] = {}
         self._file_ids = itertools.count(1)

@@ -2,7 +2,8 @@
 
 They work on a :class:`~bot.localapi.api.FakeBotAPI` directly (thread-safe, no sockets),
 so they serve a bot running in another process (via ``FakeTelegramServer``) or in-process
-(via ``RecordingRequest``) alike.  Waiting polls the API state with short asyncio sleeps.
+(via ``RecordingRequest``) alike.  Waiting for the bot's messages wakes up when the bot's
+message arrives (see :meth:`FakeBotAPI.watching_outbox`).
 
 Usage::
 
@@ -16,7 +17,8 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from telegram import CallbackQuery, Chat, Message
@@ -41,12 +43,38 @@ def _message_id(message: MessageRef) -> int:
     return int(message["message_id"])
 
 
+class _Arrivals:
+    """Wakes a coroutine on its own loop when another thread (or the same one) appends a message."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+
+    def __call__(self) -> None:
+        """Called by the API under its lock, from any thread."""
+        with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    def clear(self) -> None:
+        """Forget earlier arrivals; call before looking at the outbox, so none is missed."""
+        self._event.clear()
+
+    async def wait(self, seconds: float) -> None:
+        """Return on the next arrival after :meth:`clear`, or after ``seconds``."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        except TimeoutError:
+            pass
+
+
 class ChatView:
     """Reads what the bot sends to one chat; each view has its own "consumed" cursor."""
 
     def __init__(self, api: FakeBotAPI, chat: Mapping[str, Any], *, poll_interval: float = 0.01) -> None:
         self.api = api
         self.chat: JSON = dict(chat)
+        #: Longest wait between two looks at the outbox; a new message wakes the waiter at once.
         self.poll_interval = poll_interval
         self._cursor = 0  # seq of the last consumed outbox entry
         api.register_chat(self.chat)
@@ -107,25 +135,37 @@ class ChatView:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            for message in self.api.outbox(self.chat_id, after_seq=self._cursor):
-                self._cursor = message.seq
-                if (include_edits or not message.edited) and predicate(message):
-                    return message
-            if loop.time() >= deadline:
-                raise AssertionError(
-                    self._dump(f"nothing matched {description or predicate!r} within {timeout}s")
-                )
-            await asyncio.sleep(self.poll_interval)
+        with self._arrivals() as arrivals:
+            while True:
+                arrivals.clear()
+                for message in self.api.outbox(self.chat_id, after_seq=self._cursor):
+                    self._cursor = message.seq
+                    if (include_edits or not message.edited) and predicate(message):
+                        return message
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise AssertionError(
+                        self._dump(f"nothing matched {description or predicate!r} within {timeout}s")
+                    )
+                await arrivals.wait(min(self.poll_interval, left))
 
     async def assert_no_message(self, within: float = 0.3) -> None:
         """Assert the bot sends nothing new to this chat for ``within`` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        while loop.time() < deadline:
-            if self.pending():
-                raise AssertionError(self._dump(f"expected no new bot message within {within}s"))
-            await asyncio.sleep(self.poll_interval)
+        with self._arrivals() as arrivals:
+            while (left := deadline - loop.time()) > 0:
+                arrivals.clear()
+                if self.pending():
+                    raise AssertionError(self._dump(f"expected no new bot message within {within}s"))
+                await arrivals.wait(min(self.poll_interval, left))
+
+    @contextmanager
+    def _arrivals(self) -> Iterator[_Arrivals]:
+        """An :class:`_Arrivals` woken by each new bot message in this chat while the block runs."""
+        arrivals = _Arrivals()
+        with self.api.watching_outbox(self.chat_id, arrivals):
+            yield arrivals
 
     def _dump(self, headline: str) -> str:
         lines = [f"Chat {self.chat_id} ({self._chat_name()}): {headline}.", "Bot messages (✓ = consumed):"]
