@@ -47,7 +47,7 @@ CHECKIN = [
     ("I did not want to break the calm moment", "What do you need"),
     ("Nothing more, thank you so much", "Saved."),
 ]
-POLL = 0.002
+POLL = 0.5  # only a safety net: a simulated person wakes when the reply arrives (bot/localapi/user.py)
 
 
 def rss_mb(pid: int) -> float:
