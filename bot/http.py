@@ -17,6 +17,7 @@ batches of 16 the loop gets to run replies between them.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 MAX_UPDATES_PER_POLL = 16
+JSON_BODY = {"Content-Type": "application/json"}
 
 
 def _chosen(value: Any, default: float | None) -> float | None:
@@ -92,11 +94,13 @@ class AiohttpRequest(BaseRequest):
         # aiohttp has no write timeout of its own: the whole call is bounded by the sum instead.
         phases = (read, connect, write)
         total = None if any(p is None for p in phases) else sum(p for p in phases if p is not None)
-        body = self._body(url, request_data)
+        body, headers = self._body(url, request_data)
         try:
             async with self._slots:
                 timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
-                async with session.request(method, url, data=body, timeout=timeout) as response:
+                async with session.request(
+                    method, url, data=body, headers=headers, timeout=timeout
+                ) as response:
                     return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut from err
@@ -104,18 +108,19 @@ class AiohttpRequest(BaseRequest):
             # The class only: a message may quote the URL, which carries the token.
             raise NetworkError(f"aiohttp.{type(err).__name__}") from err
 
-    def _body(self, url: str, request_data: RequestData | None) -> Any:
-        """Form fields (urlencoded), or multipart when there are files, as PTB's own request sends."""
+    def _body(self, url: str, request_data: RequestData | None) -> tuple[Any, dict[str, str] | None]:
+        """The fields PTB encoded, as one JSON object (a form takes 3-4 times the CPU to encode),
+        or as multipart when there are files; and the headers that go with it."""
         if request_data is None:
-            return None
+            return None, None
         fields = request_data.json_parameters
         if self._max_updates is not None and url.endswith("/getUpdates"):
             fields["limit"] = str(min(int(fields.get("limit", 100)), self._max_updates))
         if not request_data.contains_files:
-            return fields
+            return json.dumps(fields).encode(), JSON_BODY
         form = aiohttp.FormData()
         for name, value in fields.items():
             form.add_field(name, value)
         for name, (filename, content, mimetype) in request_data.multipart_data.items():
             form.add_field(name, content, filename=filename, content_type=mimetype)
-        return form
+        return form, None

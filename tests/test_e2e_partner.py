@@ -19,6 +19,7 @@ import pytest
 
 from bot.domain.models import Profile
 from bot.domain.partners import InviteRefusal, PartnerInvite, ShareKind, ShareState
+from bot.localapi.errors import Fault
 from bot.localapi.records import BotMessage
 from bot.localapi.user import FakeUser
 from bot.storage.couple_backends import FileCouples
@@ -430,16 +431,13 @@ async def test_in_invite_mode_an_accepted_partner_link_admits_the_partner(
         await cy.wait_for(has("This bot is private"))
 
 
-def held(server: FakeTelegramServer, chat_id: int) -> Callable[[], bool]:
-    """Whether a sendMessage to `chat_id` is being held by the fake server (asked, not answered)."""
-    return lambda: any(
-        c.params.get("chat_id") == chat_id and c.status is None for c in server.calls("sendMessage")
-    )
+async def kill_while_held(bot: BotProcess, delay: Fault) -> None:
+    """SIGKILL the bot while the message `delay` holds is on the wire, then start it again.
 
-
-async def kill_while_held(bot: BotProcess, server: FakeTelegramServer, chat_id: int) -> None:
-    """SIGKILL the bot while its message to `chat_id` is on the wire, then start it again."""
-    await wait_until(held(server, chat_id), "the message is held", details=bot.logs)
+    The fault is taken when its call arrives (the server then sits on it): waiting for that, not
+    for any unanswered call to the chat, since an earlier reply may still be getting its status.
+    """
+    await wait_until(lambda: delay.remaining == 0, "the message is held", details=bot.logs)
     bot.kill()
     await bot.start()
 
@@ -456,27 +454,27 @@ async def test_kill_during_link_and_during_shares(server: FakeTelegramServer, tm
         payload = await invite(dana)
         await noam.send(f"/start {payload}")
         intro = await noam.wait_for(offers("Accept"))
-        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        held = server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
         await noam.press(intro, "Accept")
-        await kill_while_held(bot, server, noam.id)  # the link is written; nobody was told yet
+        await kill_while_held(bot, held)  # the link is written; nobody was told yet
         await noam.wait_for(has("You are now linked with Dana."))  # the held answer went out
         for person, partner in ((dana, "Noam"), (noam, "Dana")):
             await person.send("/partner")
             await person.wait_for(has(f"You are linked with {partner} since"))
 
         offer = await write_boundary(dana)
-        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        held = server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
         await dana.press(offer, "Share with Noam now")
-        await kill_while_held(bot, server, noam.id)
+        await kill_while_held(bot, held)
         await noam.wait_for(has(BOUNDARY_STATEMENT))
 
         clock.set(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 23:30 for Noam
         await dana.send("/did watercolours 30m")
         await dana.press(await dana.wait_for(has("making time for watercolours")), "Tell Noam")
         await dana.wait_for(has("it will arrive at their morning"))
-        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        held = server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
         clock.set(datetime(2026, 12, 1, 5, 0, 1, tzinfo=UTC))
-        await kill_while_held(bot, server, noam.id)
+        await kill_while_held(bot, held)
         await noam.wait_for(has("Dana is making time for watercolours."))
         await asyncio.sleep(1.0)  # ticks of the restarted bot, in which nothing may go again
         await bot.settle()
@@ -653,9 +651,9 @@ async def test_kill_while_the_first_of_two_queued_shares_goes_out_loses_neither(
             await dana.send(f"/did {interest} 30m")
             await dana.press(await dana.wait_for(has(f"making time for {interest}")), "Tell Noam")
             await dana.wait_for(has("it will arrive at their morning"))
-        server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
+        held = server.inject_fault("sendMessage", delay=2.0, chat_id=noam.id, times=1)
         clock.set(datetime(2026, 12, 1, 5, 0, 1, tzinfo=UTC))
-        await kill_while_held(bot, server, noam.id)
+        await kill_while_held(bot, held)
         await wait_until(  # the held one may land after the restarted bot sent the other
             lambda: all(any(f"for {i}." in m.content for m in noam.all_messages()) for i in INTERESTS),
             "both shares reached Noam",

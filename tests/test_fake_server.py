@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
@@ -443,6 +444,11 @@ async def test_raw_json_and_multipart_bodies(server: FakeTelegramServer) -> None
         assert res.json()["result"]["text"] == "true"  # string params are not JSON-decoded
         res = await client.get(f"{url}/getMe")
         assert res.json()["ok"] is True
+        markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+        as_strings = {"chat_id": str(user.id), "text": "123", "reply_markup": json.dumps(markup)}
+        res = await client.post(f"{url}/sendMessage", json=as_strings)  # values encoded as in a form
+        assert res.json()["result"]["text"] == "123"
+        assert res.json()["result"]["reply_markup"] == markup
         res = await client.post(f"{url}/sendMessage", json={"chat_id": -5, "text": "x"})
         assert res.status_code == 400
         assert res.json() == {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}

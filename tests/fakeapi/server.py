@@ -96,7 +96,10 @@ def parse_request(content_type: str, body: bytes, query: str = "") -> tuple[JSON
         data = json.loads(body)
         if not isinstance(data, dict):
             raise ValueError("JSON body must be an object")
-        params.update(data)
+        # Like Telegram's server: a string value is read as a form field would be (so reply_markup
+        # may come JSON-encoded inside the string), any other value as itself.
+        params.update(decode_form_params({k: v for k, v in data.items() if isinstance(v, str)}))
+        params.update({k: v for k, v in data.items() if not isinstance(v, str)})
     elif main == "multipart/form-data":
         fields, files = parse_multipart(body, ct_params["boundary"])
         params.update(decode_form_params(fields))
