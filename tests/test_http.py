@@ -126,3 +126,38 @@ def test_the_bot_sends_and_polls_through_aiohttp(clock: Clock) -> None:
     assert isinstance(sending, AiohttpRequest) and isinstance(polling, AiohttpRequest)
     assert sending._slots._value == CONNECTION_POOL_SIZE and sending._max_updates is None
     assert polling._slots._value == GET_UPDATES_POOL_SIZE and polling._max_updates == MAX_UPDATES_PER_POLL
+
+
+async def serve_as_proxy() -> tuple[asyncio.Server, list[bytes]]:
+    """A bare HTTP proxy that answers every request itself and keeps each request line."""
+    lines: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            lines.append(head.split(b"\r\n")[0])
+            body = b'{"ok":true,"result":true}'
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0), lines
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+async def test_the_proxy_the_environment_names_is_used(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    listener, lines = await serve_as_proxy()
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.3")
+    request = AiohttpRequest(1)
+    await request.initialize()
+    try:  # nothing listens on port 9 of either address: only the proxy can answer
+        status, _ = await request.do_request("http://127.0.0.2:9/bot1:x/getMe", "POST")
+        with pytest.raises(NetworkError):  # NO_PROXY: straight to the address, which refuses
+            await request.do_request("http://127.0.0.3:9/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+        listener.close()
+    assert status == 200 and lines == [b"POST http://127.0.0.2:9/bot1:x/getMe HTTP/1.1"]
