@@ -71,9 +71,9 @@ RATE_LIMIT_RETRIES = 3
 MESSAGES_PER_SECOND = 30
 # Paid broadcasts (`[telegram] paid_broadcast`) may go up to this, all sends counted (bot.pacing).
 PAID_MESSAGES_PER_SECOND = 1000
-# Connections for Bot API calls. PTB's default (256) lets httpcore scan ever more connections per call;
-# 8 was fastest on loopback but caps sends at 8 per round trip to Telegram and is shared with the
-# 8 nudge workers. 16 measured best with 100 ms of server latency (docs/benchmarks.md, HTTP pool).
+# Connections for Bot API calls (bot.http). 8 was fastest on loopback but caps sends at 8 per round
+# trip to Telegram and is shared with the 8 nudge workers; 16 measured best with 100 ms of server
+# latency (docs/benchmarks.md, HTTP pool, measured with httpx and kept for aiohttp).
 CONNECTION_POOL_SIZE = 16
 GET_UPDATES_POOL_SIZE = 1  # one long poll at a time
 
