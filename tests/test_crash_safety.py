@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.storage import journal
 from bot.storage.crypto import KEY_ENV, Cipher, is_sealed, new_key
 from bot.storage.tinydb_store import TinyDBRepository
 
@@ -89,18 +90,18 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_entry(tmp_path: Path, e
     drafts_acked = [tuple(map(int, line.split()[1:])) for line in acked if line.startswith("draft ")]
     acked = [line for line in acked if not line.startswith("draft ")]
     user_dir = TinyDBRepository(data_dir).user_dir(USER_ID)
-    files = [p for p in user_dir.iterdir() if p.name.endswith(".json")]
+    files = [p for p in user_dir.iterdir() if p.name.endswith((".json", ".log"))]
     assert len(files) > 12
-    assert "draft.json" in {p.name for p in files}
+    assert "draft.log" in {p.name for p in files}
     assert (data_dir / "drafts" / str(USER_ID)).exists()  # never a draft without its marker
     index = (user_dir.parent / "profiles-index.json").read_bytes()
     assert is_sealed(index) == encrypted
     if cipher is not None:
         index = cipher.open(index, f"index/{user_dir.parent.name}")
     assert list(json.loads(index)["profiles"]) == [str(USER_ID)]
-    for path in files:  # every file parses on its own
-        raw = path.read_bytes()
-        assert is_sealed(raw) == encrypted
+    for path in files:  # every file parses on its own (a journal: its last whole record)
+        raw = journal.current(path.name, path.read_bytes())
+        assert raw is not None and is_sealed(raw) == encrypted
         if cipher is not None:
             raw = cipher.open(raw, f"{USER_ID}/{path.name}")
         document = json.loads(raw.decode("utf-8"))

@@ -106,9 +106,10 @@ async def test_get_updates_outage_loses_nothing_and_repeats_nothing(
 
 
 def set_immutable(path: Path, on: bool) -> bool:
-    """chattr ±i: even root cannot create files in an immutable directory (a stand-in for a full
-    or read-only disk that the bot process cannot tell apart)."""
-    result = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, check=False)
+    """chattr ±i on a directory and its files: even root can then neither create files there nor
+    append to one (a stand-in for a full or read-only disk that the bot process cannot tell apart)."""
+    paths = [str(path), *(str(p) for p in path.iterdir() if p.is_file())]
+    result = subprocess.run(["chattr", "+i" if on else "-i", *paths], capture_output=True, check=False)
     return result.returncode == 0
 
 

@@ -36,14 +36,22 @@ async def test_full_or_read_only_disk_while_saving(
         await unlucky.wait_for(lambda m: "Which word fits best?" in m.content)
         user_dir = h.repo.inner.user_dir(unlucky.id)  # type: ignore[attr-defined]
         before = {p.name: p.read_bytes() for p in user_dir.iterdir() if p.is_file()}
-        real_write = storage_files.atomic_write
+        real_write, real_append = storage_files.atomic_write, storage_files.append_durably
 
         def failing(directory: Path, filename: str, payload: bytes) -> None:
             if directory == user_dir:
                 raise OSError(code, "simulated disk fault")
             real_write(directory, filename, payload)
 
+        def failing_append(path: Path, payload: bytes) -> None:
+            if path.parent == user_dir:
+                with open(path, "ab") as handle:
+                    handle.write(payload[: len(payload) // 2])  # the disk filled up halfway
+                raise OSError(code, "simulated disk fault")
+            real_append(path, payload)
+
         monkeypatch.setattr(storage_files, "atomic_write", failing)
+        monkeypatch.setattr(storage_files, "append_durably", failing_append)
         await send(h, unlucky, "glad")
         failure = await unlucky.wait_for(lambda m: "couldn't save" in m.content)
         assert "nothing was changed" in failure.content
@@ -54,6 +62,7 @@ async def test_full_or_read_only_disk_while_saving(
         await other.wait_for(lambda m: "Which word fits best?" in m.content)
         # and once the disk recovers, the same person goes on from where the draft was
         monkeypatch.setattr(storage_files, "atomic_write", real_write)
+        monkeypatch.setattr(storage_files, "append_durably", real_append)
         await send(h, unlucky, "glad")
         await unlucky.wait_for(lambda m: "How strong is it?" in m.content)
         draft = await h.repo.get_draft(unlucky.id)

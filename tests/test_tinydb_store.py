@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Entry, Profile
-from bot.storage import SCHEMA_VERSION, StorageError
+from bot.storage import SCHEMA_VERSION, StorageError, journal
 from bot.storage.crypto import Cipher, is_sealed, new_key
 from bot.storage.table_format import FrozenDoc
 from bot.storage.table_storage import PartitionedAtomicStorage
@@ -83,12 +83,12 @@ def odd_umask(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.mark.usefixtures("odd_umask")
 async def test_files_are_0600_and_directories_0700(repo: TinyDBRepository, data_dir: Path) -> None:
     await populate(repo)
-    await repo.save_draft(USER, {"answers": {"text": SECRET}})  # draft.json and its marker
+    await repo.save_draft(USER, {"answers": {"text": SECRET}})  # draft.log and its marker
     (repo.user_dir(USER) / "entries-2024-01.json").write_bytes(b"garbage")
     await TinyDBRepository(data_dir).take_damage_report(USER)  # creates quarantine/
     paths = list(walk(data_dir))
     names = {p.name for p in paths}
-    assert {"quarantine", "draft.json", "drafts", str(USER), "profiles-index.json", "index-pending"} <= names
+    assert {"quarantine", "draft.log", "drafts", str(USER), "profiles-index.json", "index-pending"} <= names
     for path in paths:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if path.is_dir():
@@ -514,16 +514,16 @@ async def test_draft_file_marker_and_modes(
     await populate(repo)
     before = snapshot(repo.user_dir(USER))
     await repo.save_draft(USER, {"answers": {"text": SECRET}})
-    draft_file = repo.user_dir(USER) / "draft.json"
+    draft_file = repo.user_dir(USER) / "draft.log"
     marker = data_dir / "drafts" / str(USER)
     assert stat.S_IMODE(draft_file.stat().st_mode) == 0o600
     assert marker.read_bytes() == b"" and stat.S_IMODE(marker.stat().st_mode) == 0o600
     assert stat.S_IMODE(marker.parent.stat().st_mode) == 0o700
-    document = json.loads(draft_file.read_bytes())
+    document = json.loads(journal.current("draft.log", draft_file.read_bytes()) or b"")
     assert document["table"] == "draft" and document["schema"] == SCHEMA_VERSION
     assert document["docs"] == {"1": {"draft": {"answers": {"text": SECRET}}}}
     after = snapshot(repo.user_dir(USER))
-    assert {k: v for k, v in after.items() if k != "draft.json"} == before  # nothing else rewritten
+    assert {k: v for k, v in after.items() if k != "draft.log"} == before  # nothing else rewritten
 
     replaced: list[str] = []
     real_replace = os.replace
@@ -534,8 +534,11 @@ async def test_draft_file_marker_and_modes(
 
     monkeypatch.setattr(os, "replace", recording_replace)
     await repo.save_draft(USER, {"answers": {"text": SECRET, "more": "x" * 100_000}})
-    assert replaced == ["draft.json"]
+    assert replaced == []  # appended to the journal
     monkeypatch.undo()
+    assert json.loads(journal.current("draft.log", draft_file.read_bytes()) or b"")["docs"]["1"]["draft"] == {
+        "answers": {"text": SECRET, "more": "x" * 100_000}
+    }
 
     assert await repo.users_with_drafts() == [USER]
     await repo.clear_draft(USER)
@@ -592,11 +595,11 @@ async def test_corrupt_draft_is_quarantined_and_reported(
     await populate(repo)
     await repo.save_draft(USER, {"answers": {"text": SECRET}})
     bad = b'{"schema": 1, "table": "draft", "docs": {"1": '
-    (repo.user_dir(USER) / "draft.json").write_bytes(bad)
+    (repo.user_dir(USER) / "draft.log").write_bytes(bad)
     fresh = TinyDBRepository(data_dir)
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
         assert await fresh.get_draft(USER) is None
-    assert await fresh.take_damage_report(USER) == ["draft.json"]
+    assert await fresh.take_damage_report(USER) == ["draft.log"]
     moved = list((repo.user_dir(USER) / "quarantine").iterdir())
     assert [p.read_bytes() for p in moved] == [bad]
     assert SECRET not in caplog.text
@@ -608,12 +611,11 @@ async def test_corrupt_draft_is_quarantined_and_reported(
 
 async def test_draft_with_a_wrong_shape_is_quarantined(repo: TinyDBRepository, data_dir: Path) -> None:
     await repo.save_draft(USER, {"answers": {}})
-    (repo.user_dir(USER) / "draft.json").write_text(
-        json.dumps({"schema": SCHEMA_VERSION, "table": "draft", "docs": {"1": {"draft": [1]}}})
-    )
+    payload = json.dumps({"schema": SCHEMA_VERSION, "table": "draft", "docs": {"1": {"draft": [1]}}})
+    (repo.user_dir(USER) / "draft.log").write_bytes(journal.rewrap("draft.log", payload.encode()))
     fresh = TinyDBRepository(data_dir)
     assert await fresh.get_draft(USER) is None
-    assert await fresh.take_damage_report(USER) == ["draft.json"]
+    assert await fresh.take_damage_report(USER) == ["draft.log"]
 
 
 async def test_shard_index_follows_saves_and_deletes(repo: TinyDBRepository) -> None:
@@ -1012,6 +1014,6 @@ def test_a_failure_inside_a_batch_writes_nothing_and_forgets_the_changed_cache(t
 
     with pytest.raises(RuntimeError):
         failing()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.log"]
     assert user_tables.get_draft(database) == {"step": 1}  # the cache was dropped: the truth is re-read
     assert user_tables.list_entries(database, None, None, None) == []

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from bot.storage import journal
 from bot.storage.base import StorageError
 from bot.storage.crypto import Cipher, DataKeyError, is_sealed
 from bot.storage.files import CorruptFileError
@@ -34,7 +35,10 @@ def check_files(data_dir: Path, cipher: Cipher | None, progress: Progress = no_p
                 if open_check(cipher, raw) != KEY_CHECK_TEXT:
                     raise CorruptFileError("the data key does not open it")
                 continue
-            plain = unseal(cipher, raw, role)
+            current = journal.current(path.name, raw)
+            if current is None:
+                continue  # a journal cut while its first record was written: nothing was saved in it
+            plain = unseal(cipher, current, role)
             if len(parts) == 4:
                 decode(path.stem, plain)
             else:
@@ -67,9 +71,8 @@ def key_problem(data_dir: Path, cipher: Cipher | None) -> str | None:
     try:
         raw = (Path(data_dir) / KEY_CHECK).read_bytes()
     except FileNotFoundError:
-        if cipher is not None and any(
-            not is_sealed(path.read_bytes()) for path in data_files(Path(data_dir) / USERS_DIR)[:1]
-        ):
+        plain = [path for path in data_files(Path(data_dir) / USERS_DIR) if not journal.is_journal(path.name)]
+        if cipher is not None and any(not is_sealed(path.read_bytes()) for path in plain[:1]):
             return "the data is not encrypted yet: run `checkin-bot encrypt-data`"
         return None
     if cipher is None:

@@ -73,10 +73,7 @@ def atomic_write(directory: Path, filename: str, payload: bytes) -> None:
     try:
         try:
             os.fchmod(fd, FILE_MODE)
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            _write_all(fd, payload)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -85,6 +82,34 @@ def atomic_write(directory: Path, filename: str, payload: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def append_durably(path: Path, payload: bytes) -> None:
+    """Append `payload` to an existing file and fsync it: durable on return, and no directory fsync
+    is needed (no name changed). A failure can leave part of `payload` at the end."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        _write_all(fd, payload)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def truncate_durably(path: Path, size: int) -> None:
+    """Cut a file to `size` bytes and fsync it (an interrupted append's tail)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_durably(directory: Path, filename: str, payload: bytes) -> None:

@@ -3,7 +3,7 @@
 Layout::
 
     <data_dir>/users/<user_id % 1000:03d>/<user_id>/profile.json
-                                                  /draft.json             (an unfinished flow)
+                                                  /draft.log              (an unfinished flow: a journal)
                                                   /entries-YYYY-MM.json   (one per local month)
                                                   /quarantine/<file>.<UTC stamp>
     <data_dir>/users/<user_id % 1000:03d>/profiles-index.json   (user_id -> profile, per shard)

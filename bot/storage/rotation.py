@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage import files
+from bot.storage import files, journal
 from bot.storage.checks import ROTATING_TEXT, open_check
 from bot.storage.crypto import Cipher, DataKeyError, is_sealed
 from bot.storage.inventory import MaintenanceError, Progress, data_files, no_progress, role_of
@@ -36,7 +36,7 @@ def rotate_key(data_dir: Path, old: Cipher, new: Cipher, progress: Progress = no
     changed = 0
     for done, path in enumerate(found, 1):
         role = role_of(Path(data_dir), path)
-        raw = path.read_bytes()
+        raw = journal.current(path.name, path.read_bytes()) or b""
         if role is not None and is_sealed(raw) and not _opens(new, raw, role):
             try:
                 plain = old.open(raw, role)
@@ -46,7 +46,7 @@ def rotate_key(data_dir: Path, old: Cipher, new: Cipher, progress: Progress = no
                         f"{path.relative_to(data_dir)} opens with neither key; nothing more was changed"
                     ) from None
             else:
-                files.write_durably(path.parent, path.name, new.seal(plain, role))
+                files.write_durably(path.parent, path.name, journal.rewrap(path.name, new.seal(plain, role)))
                 changed += 1
         progress(done, len(found))
     files.write_durably(check.parent, KEY_CHECK, new.seal(KEY_CHECK_TEXT, KEY_CHECK))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.storage import files
+from bot.storage import files, journal
 from bot.storage.base import StorageError
 from bot.storage.crypto import KEY_ENV, Cipher, DataKeyError, is_sealed
 from bot.storage.files import CorruptFileError
@@ -74,7 +74,7 @@ class DataKeys:
         if check.exists():
             self._verify(check)
             return
-        if any(not is_sealed(path.read_bytes()) for path in self._data_files()[:1]):
+        if any(not is_sealed(path.read_bytes()) for path in self._data_files(journals=False)[:1]):
             raise DataKeyError(
                 f"the data is not encrypted yet: run `checkin-bot encrypt-data` once with {KEY_ENV} set"
             )
@@ -93,14 +93,15 @@ class DataKeys:
             self._verify(check)
         found = self._data_files()
         for path in found:
-            raw = path.read_bytes()
-            if is_sealed(raw):
+            raw = journal.current(path.name, path.read_bytes())
+            if raw is not None and is_sealed(raw):
                 self._cipher.open(raw, self._role_of(path))  # DataKeyError: another key
         count = 0
         for path in found:
-            raw = path.read_bytes()
-            if not is_sealed(raw):
-                files.write_durably(path.parent, path.name, self._cipher.seal(raw, self._role_of(path)))
+            raw = journal.current(path.name, path.read_bytes())
+            if raw is not None and not is_sealed(raw):
+                sealed = self._cipher.seal(raw, self._role_of(path))
+                files.write_durably(path.parent, path.name, journal.rewrap(path.name, sealed))
                 count += 1
         self._write_check()
         return count
@@ -124,12 +125,17 @@ class DataKeys:
         assert self._cipher is not None
         files.write_durably(self._data_dir, KEY_CHECK, self._cipher.seal(KEY_CHECK_TEXT, KEY_CHECK))
 
-    def _data_files(self) -> list[Path]:
-        """Every file holding user data (not temp files, nor directories being deleted)."""
+    def _data_files(self, *, journals: bool = True) -> list[Path]:
+        """Every file holding user data (not temp files, nor directories being deleted); without
+        journals, whose first bytes say nothing about sealing."""
         found = []
         for root, dirs, names in os.walk(self._data_dir / USERS_DIR):
             dirs[:] = [d for d in dirs if not d.endswith(".deleting")]
-            found += [Path(root) / name for name in names if not files.is_temp_file(name)]
+            found += [
+                Path(root) / name
+                for name in names
+                if not files.is_temp_file(name) and (journals or not journal.is_journal(name))
+            ]
         for root, dirs, names in os.walk(self._data_dir / COUPLES_DIR):
             dirs[:] = [d for d in dirs if d not in COUPLE_MARKERS]
             found += [

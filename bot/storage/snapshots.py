@@ -1,9 +1,10 @@
 """Snapshot and restore a whole data directory while the bot runs (`checkin-bot backup|restore`).
 
-Every data file is replaced by an atomic rename, so
-reading a file through one open handle gives a whole old or a whole new version. Per person
-the snapshot is stronger: their directory is read, then its files are checked to be the same
-inodes still; if a write came in between, the person is read again (a few times), so the
+Every data file is replaced by an atomic rename (or, the
+draft's journal, appended to), so reading a file through one open handle gives a whole old or
+a whole new version (a journal's cut last record is ignored when read). Per person the snapshot
+is stronger: their directory is read, then its files are checked to be the same inodes of the
+same lengths still; if a write came in between, the person is read again (a few times), so the
 archive holds one state their directory really had at one instant. Under a write storm that
 never pauses, the last reading is kept: draft first, then entries, then profile, so a finished
 exercise is in the entries or still in the draft, never in neither. Derived files (shard
@@ -27,7 +28,7 @@ from bot.storage.indexes import DraftMarkers, ProfileIndex
 from bot.storage.inventory import MaintenanceError, Progress, no_progress, user_dirs
 from bot.storage.layout import INVITES, KEY_CHECK, USERS_DIR
 from bot.storage.sealing import KEY_CHECK_TEXT
-from bot.storage.table_format import DRAFT_TABLE, PROFILE_TABLE, table_month
+from bot.storage.table_format import DRAFT_TABLE, PROFILE_TABLE, table_filename, table_month
 
 SNAPSHOT_TRIES = 5
 _ARCHIVE_ROOT = "checkin-bot-data"
@@ -35,7 +36,7 @@ _ARCHIVE_ROOT = "checkin-bot-data"
 
 def _person_order(name: str) -> tuple[int, str]:
     """Draft, then entries, then profile, then the rest (see the module docstring)."""
-    table = name.removesuffix(".json")
+    table = name.rpartition(".")[0]
     rank = 0 if table == DRAFT_TABLE else 1 if table_month(table) else 2 if table == PROFILE_TABLE else 3
     return rank, name
 
@@ -48,12 +49,13 @@ def _read_person(directory: Path) -> dict[str, bytes]:
         for path in sorted(_files_under(directory), key=lambda p: _person_order(p.name)):
             name = str(path.relative_to(directory))
             with contextlib.suppress(FileNotFoundError), open(path, "rb") as handle:
-                inodes[name] = os.fstat(handle.fileno()).st_ino
                 held[name] = handle.read()
+                inodes[name] = (os.fstat(handle.fileno()).st_ino, len(held[name]))
         now = {}
         for path in _files_under(directory):
             with contextlib.suppress(FileNotFoundError):
-                now[str(path.relative_to(directory))] = path.stat().st_ino
+                status = path.stat()
+                now[str(path.relative_to(directory))] = (status.st_ino, status.st_size)
         if now == inodes:
             break
     return held
@@ -173,7 +175,7 @@ def rebuild_derived(data_dir: Path, cipher: Cipher | None) -> None:
     index = ProfileIndex(data_dir, cipher)
     drafts = DraftMarkers(data_dir)
     for person in user_dirs(data_dir):
-        if (person / f"{DRAFT_TABLE}.json").exists():
+        if any((person / name).exists() for name in (table_filename(DRAFT_TABLE), f"{DRAFT_TABLE}.json")):
             drafts.mark(int(person.name))
     for shard in index.shards():
         index.rebuild(shard)

@@ -2,7 +2,8 @@
 
 A table file is ``{"schema": N, "table": <name>, "docs": {<doc_id>: {...}, ...}}``, compact
 UTF-8 JSON. Profile and draft tables hold one document; entries live in one table per local
-month, so a write costs one month of one user.
+month, so a write costs one month of one user. The draft, saved on every answer, lives in a
+journal (`bot.storage.journal`) whose last record is such a file.
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ from datetime import date
 from typing import Any, NoReturn, Self
 
 from bot.domain.models import Entry, Profile
+from bot.storage import journal
 from bot.storage.base import SCHEMA_VERSION
 from bot.storage.files import CorruptFileError
 
 PROFILE_TABLE = "profile"
 DRAFT_TABLE = "draft"
 SINGLE_DOC_ID = 1
+JOURNALLED = frozenset({DRAFT_TABLE})
+"""Tables kept in an append-only journal, `<table>.log`, rather than in `<table>.json`."""
 """The id of the only document of the profile and draft tables."""
 TABLE_NAME = re.compile(r"(?:profile|draft|entries-(\d{4})-(0[1-9]|1[0-2]))")
 _DOC_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 Tables = dict[str, dict[str, Any]]
+
+
+def table_filename(name: str) -> str:
+    """The file a table lives in."""
+    return f"{name}{journal.SUFFIX}" if name in JOURNALLED else f"{name}.json"
 
 
 def month_table(day: date) -> str:

@@ -3,7 +3,8 @@
 Why not stock TinyDB's `JSONStorage`: besides rewriting one file in place, it is not
 thread-safe and re-parses and re-serialises the whole database on every call. Here each
 table lives in its own atomically replaced file, so a write costs one month of one user,
-and parsed data stays in memory for as long as the user's database stays open.
+and parsed data stays in memory for as long as the user's database stays open. The draft,
+saved on every answer, is appended to a journal instead (`bot.storage.journal`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from bot.storage import files
+from bot.storage import files, journal
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
 from bot.storage.layout import QUARANTINE_DIR
 from bot.storage.sealing import seal, table_role, unseal
 from bot.storage.table_format import (
+    JOURNALLED,
     PROFILE_TABLE,
     SINGLE_DOC_ID,
     TABLE_NAME,
@@ -32,8 +34,14 @@ from bot.storage.table_format import (
     decode,
     encode_json,
     file_bytes,
+    table_filename,
     table_month,
 )
+
+COMPACT_FLOOR = 64 * 1024
+COMPACT_FACTOR = 4
+"""A journal is rewritten with its last record alone once it would outgrow both: appends then
+cost O(record) amortised, and old versions of a draft do not pile up on disk."""
 
 logger = logging.getLogger("bot.storage")
 
@@ -65,6 +73,8 @@ class PartitionedAtomicStorage(Storage):
         self._written: Tables = {}
         # entries table -> its documents' encoded bytes, for months written by this process
         self._members: dict[str, Members] = {}
+        self._journal_sizes: dict[str, int] = {}  # journalled table -> its file's length
+        self._legacy: set[str] = set()  # journalled tables still read from their `.json`
         self._batching = False
 
     @property
@@ -109,13 +119,19 @@ class PartitionedAtomicStorage(Storage):
             encoded = {name: self._encode(name, data[name]) for name in changed}
             if encoded or removed:
                 files.make_dirs(self._dir)
+                renamed = bool(removed)
                 for name, (payload, _) in encoded.items():
-                    filename = f"{name}.json"
-                    files.atomic_write(self._dir, filename, seal(self._cipher, payload, self._role(filename)))
+                    filename = table_filename(name)
+                    sealed = seal(self._cipher, payload, self._role(filename))
+                    if name in JOURNALLED:
+                        renamed = self._append(name, sealed) or renamed
+                    else:
+                        files.atomic_write(self._dir, filename, sealed)
+                        renamed = True
                 for name in removed:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(self._dir / f"{name}.json")
-                files.fsync_dir(self._dir)
+                    self._unlink(name)
+                if renamed:
+                    files.fsync_dir(self._dir)
         except BaseException:
             self._forget()
             raise
@@ -127,11 +143,54 @@ class PartitionedAtomicStorage(Storage):
         self._data = data
         self._written = dict(data)
 
+    def _append(self, name: str, sealed: bytes) -> bool:
+        """Save a journalled table as a new record; True if a name changed (a directory fsync is due).
+
+        A new journal, or one that grew past `COMPACT_FLOOR` and `COMPACT_FACTOR` times the
+        record, is replaced by one holding the record alone, so appends cost O(record) amortised.
+        """
+        record = journal.frame(sealed)
+        size = self._journal_sizes.get(name)
+        filename = table_filename(name)
+        if size is not None and size + len(record) <= max(COMPACT_FLOOR, COMPACT_FACTOR * len(record)):
+            path = self._dir / filename
+            try:
+                files.append_durably(path, record)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    files.truncate_durably(path, size)  # else the next read cuts the partial record off
+                raise
+            self._journal_sizes[name] = size + len(record)
+            return False
+        content = journal.rewrap(filename, sealed)
+        files.atomic_write(self._dir, filename, content)
+        self._journal_sizes[name] = len(content)
+        if name in self._legacy:
+            # The `.json` of before journals goes only once the journal's name is durable.
+            files.fsync_dir(self._dir)
+            self._unlink_legacy(name)
+        return True
+
+    def _unlink(self, name: str) -> None:
+        """Remove a dropped table's file (and a journalled table's `.json` from before journals)."""
+        self._journal_sizes.pop(name, None)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._dir / table_filename(name))
+        if name in self._legacy:
+            self._unlink_legacy(name)
+
+    def _unlink_legacy(self, name: str) -> None:
+        self._legacy.discard(name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._dir / f"{name}.json")
+
     def _forget(self) -> None:
         """TinyDB already changed the cached dict in place: forget it and re-read the truth."""
         self._data = None
         self._written = {}
         self._members = {}
+        self._journal_sizes = {}
+        self._legacy = set()
 
     def _encode(self, name: str, docs: dict[str, Any]) -> tuple[bytes, Members | None]:
         """The file bytes of a table and, for an entries table, the per-document bytes to keep.
@@ -163,26 +222,39 @@ class PartitionedAtomicStorage(Storage):
             items = sorted(os.scandir(self._dir), key=lambda item: item.name)
         except FileNotFoundError:
             return tables
+        present = {item.name for item in items}
         swept = False
         for item in items:
             name = item.name
-            if files.is_temp_file(name):
+            table = name.rpartition(".")[0]
+            superseded = table in JOURNALLED and name == f"{table}.json" and table_filename(table) in present
+            if files.is_temp_file(name) or superseded:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(item.path)
                 swept = True
                 continue
-            if not name.endswith(".json") or not item.is_file(follow_symlinks=False):
-                continue  # also skips quarantine/
-            table = name.removesuffix(".json")
-            if not TABLE_NAME.fullmatch(table):
+            if not TABLE_NAME.fullmatch(table) or name not in (table_filename(table), f"{table}.json"):
                 continue  # not ours: leave it alone
+            if not item.is_file(follow_symlinks=False):
+                continue
             with open(item.path, "rb") as handle:
                 raw = handle.read()
             try:
-                docs = decode(table, unseal(self._cipher, raw, self._role(name)))
+                payload, end = journal.latest(raw) if journal.is_journal(name) else (raw, len(raw))
+                if payload is None:  # cut while its first record was being written: never saved
+                    os.unlink(item.path)
+                    swept = True
+                    continue
+                docs = decode(table, unseal(self._cipher, payload, self._role(name)))
             except CorruptFileError as exc:
                 self._quarantine(name, str(exc))
                 continue
+            if end < len(raw):
+                files.truncate_durably(Path(item.path), end)  # an append cut by a crash: never saved
+            if journal.is_journal(name):
+                self._journal_sizes[table] = end
+            elif table in JOURNALLED:
+                self._legacy.add(table)
             if table_month(table) is not None:
                 docs = {doc_id: FrozenDoc(doc) for doc_id, doc in docs.items()}
             tables[table] = docs

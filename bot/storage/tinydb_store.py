@@ -192,7 +192,7 @@ class TinyDBRepository(Repository):
     async def save_draft(self, user_id: int, draft: dict[str, Any]) -> None:
         """Durably store the draft: marker first, so a crash never hides a draft from the index.
 
-        Rewrites only draft.json (and creates the marker once per draft).
+        Appends one record to draft.log, one fsync (and creates the marker once per draft).
         """
         if not isinstance(draft, dict):
             raise TypeError("a draft must be a dict")
