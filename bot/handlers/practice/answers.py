@@ -13,7 +13,7 @@ from bot.domain.engine import Draft, Outcome
 from bot.domain.flows import FLOWS, Kind
 from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, user_id
 from bot.handlers.practice import drafts
-from bot.handlers.practice.asking import after, ask, care_note, close_window, hint, option_label
+from bot.handlers.practice.asking import after, ask, care_note, close_window, hint, in_danger, option_label
 from bot.handlers.practice.starting import offer_late_pages
 from bot.services import exercises
 from bot.texts import labels, t, template
@@ -36,17 +36,15 @@ async def on_text(update: Update, context: Context) -> bool:
         return draft is None and await offer_late_pages(context, uid, language, text)
     flow = FLOWS[draft.flow]
     now = svc.clock()
-    if exercises.is_late_pages(draft):
-        draft.answers["late_parts"].append(text)
-        await drafts.save(context, uid, draft)
+    late = exercises.is_late_pages(draft)
+    if late or draft.writing is not None:  # writing (or a late page), kept with a quiet ✍
+        if late:
+            draft.answers["late_parts"].append(text)
+        still_open = late or engine.add_writing(draft, text, now)
+        danger = await drafts.save_while(context, uid, draft, lambda: in_danger(text))
         await _acknowledge(update.message)
-        await care_note(context, uid, language, text)
-        return True
-    if draft.writing is not None:
-        still_open = engine.add_writing(draft, text, now)
-        await drafts.save(context, uid, draft)
-        await _acknowledge(update.message)
-        await care_note(context, uid, language, text)
+        if danger:
+            await care_note(context, uid, language)
         if not still_open:
             await close_window(context, uid, language, flow, draft, "writing.times_up")
         return True
@@ -54,7 +52,7 @@ async def on_text(update: Update, context: Context) -> bool:
     outcome = engine.answer_text(
         flow, draft, text, now, labels=labels(language), sources=exercises.sources(svc, profile)
     )
-    await after(context, uid, language, flow, draft, outcome, typed=text)
+    await after(context, uid, language, flow, draft, outcome, typed=text, profile=profile)
     return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ from bot import callbacks
 from bot.domain import care, engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
 from bot.domain.flows import ENCOURAGE, FLOWS, PAGES, Flow, Kind, Option, Step
+from bot.domain.models import Profile
 from bot.handlers.common import Context, mark_chosen, person, say, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
@@ -59,11 +61,35 @@ def _first_line(text: str, limit: int = PREVIOUS_LINE) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
-    """Send the current question (opening its writing window if it has one). It is now the open question."""
-    svc = services(context)
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The current question as it is sent: its text and buttons."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+async def ask(
+    context: Context, uid: int, language: str, flow: Flow, draft: Draft, prepared: Question | None = None
+) -> None:
+    """Send the current question (opening its writing window if it has one). It is now the open question.
+
+    `prepared`: the question as `prepare_question` built it (while the draft was being stored)."""
     data = context.application.user_data[uid]
     data.editing = data.partner_note = None  # the question asked last is the one answered
+    current = prepared or await prepare_question(context, uid, language, flow, draft)
+    await context.bot.send_message(uid, current.text, reply_markup=current.markup)
+    assert draft.step is not None
+    step = flow.step(draft.step)
+    if step.kind is Kind.WRITING:
+        await _open_writing(context, uid, language, flow, draft, step)
+
+
+async def prepare_question(
+    context: Context, uid: int, language: str, flow: Flow, draft: Draft, profile: Profile | None = None
+) -> Question:
+    """The current question's text and buttons; reads only. `profile`: the person's, if already read."""
+    svc = services(context)
     assert draft.step is not None
     step = flow.step(draft.step)
     index = flow.index(step.key)
@@ -74,7 +100,8 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
     hints: list[str] = []
     rows: list[list[InlineKeyboardButton]] = []
     if step.kind is Kind.CHOICE:
-        profile = await svc.repo.get_profile(uid)
+        if profile is None:
+            profile = await svc.repo.get_profile(uid)
         options = engine.options_for(step, draft.answers, exercises.sources(svc, profile))
         labels = [button_label(option_label(step, option, language)) for option in options]
         per_row = 2 if all(len(label) <= 16 for label in labels) else 1
@@ -112,9 +139,7 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
     if draft.history and step.kind is not Kind.WRITING:
         hints.append(t("flow.back_hint", language))
     text = "\n\n".join([header + "\n" + body, *hints])
-    await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-    if step.kind is Kind.WRITING:
-        await _open_writing(context, uid, language, flow, draft, step)
+    return Question(text, InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def _partner_interests(svc: Services, uid: int, language: str) -> list[str]:
@@ -155,14 +180,25 @@ async def after(
     question: MaybeInaccessibleMessage | None = None,
     chosen: str = "",
     typed: str | None = None,
+    profile: Profile | None = None,
 ) -> None:
-    """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved."""
+    """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved.
+
+    What comes next (the care check of `typed`, the next question) is worked out while the answer
+    is being stored, and sent once it is. `profile`: the person's, if the caller has read it."""
     if isinstance(outcome, Invalid):
         await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
-    await drafts.save(context, uid, draft)
-    if typed is not None:
-        await care_note(context, uid, language, typed)
+
+    async def prepare() -> tuple[bool, Question | None]:
+        danger = typed is not None and await in_danger(typed)
+        if isinstance(outcome, FollowUp) or draft.step is None:
+            return danger, None
+        return danger, await prepare_question(context, uid, language, flow, draft, profile)
+
+    danger, next_question = await drafts.save_while(context, uid, draft, prepare)
+    if danger:
+        await care_note(context, uid, language)
     if question is not None and isinstance(outcome, Moved):
         await mark_chosen(question, chosen)
     if isinstance(outcome, FollowUp):
@@ -170,16 +206,19 @@ async def after(
     elif draft.step is None:
         await finish(context, uid, language, flow, draft)
     else:
-        await ask(context, uid, language, flow, draft)
+        await ask(context, uid, language, flow, draft, next_question)
 
 
-async def care_note(context: Context, uid: int, language: str, text: str) -> None:
-    """If what the person just wrote points to danger, add one calm note with help lines, at most once a
-    local day. Nothing is blocked, stored or logged about it; the exercise goes on as usual."""
+async def in_danger(text: str) -> bool:
+    """Whether what the person just wrote points to danger (`bot.domain.care`); only reads."""
     if not care.prepared():
         await asyncio.to_thread(care.prepare)  # ~80 ms of regex compilation, once: not on the event loop
-    if not care.points_to_danger(text):
-        return
+    return care.points_to_danger(text)
+
+
+async def care_note(context: Context, uid: int, language: str) -> None:
+    """After text that points to danger (`in_danger`), add one calm note with help lines, at most once a
+    local day. Nothing is blocked, stored or logged about it; the exercise goes on as usual."""
     svc = services(context)
     profile = await svc.repo.get_profile(uid)
     data = context.application.user_data[uid]

@@ -1,0 +1,124 @@
+"""An answer is durable before anything answers it: the next question (and the care note, the ✍ on
+writing) is worked out while the draft is being stored, but sent only once it is; if storing fails,
+nothing that claims progress goes out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.storage import StorageError
+from tests.conftest import Harness, send
+from tests.test_buttons import onboarded
+
+CARE = "you don't have to carry it alone"
+
+
+class SlowSave:
+    """Replaces the repository's `save_draft`: each save waits until released, or fails."""
+
+    def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fail = fail
+        self.real = harness.repo.save_draft
+        monkeypatch.setattr(harness.repo, "save_draft", self)
+
+    async def __call__(self, uid: int, draft: dict[str, Any]) -> None:
+        self.started.set()
+        await self.release.wait()
+        if self.fail:
+            raise StorageError("simulated: the disk is gone")
+        await self.real(uid, draft)
+
+
+def sent_calls(harness: Harness) -> list[str]:
+    """Every Bot API call the bot made that the person could see (not its polling)."""
+    return [call.method for call in harness.request.api.calls() if call.method.lower() != "getupdates"]
+
+
+async def while_saving(harness: Harness, save: SlowSave, act: Callable[[], Awaitable[None]]) -> list[str]:
+    """Run `act` (one update) until its save has started and everything else it could do has run;
+    the calls it made meanwhile. Then let the save finish and the update end."""
+    before = len(sent_calls(harness))
+    handling = asyncio.create_task(act())
+    await asyncio.wait_for(save.started.wait(), timeout=2)
+    for _ in range(50):  # everything that does not wait for the save runs now (no real time passes)
+        await asyncio.sleep(0)
+    early = sent_calls(harness)[before:]
+    save.release.set()
+    await handling
+    return early
+
+
+async def test_the_next_question_waits_for_the_answer_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "glad"))
+    assert early == []
+    assert "How strong is it?" in user.all_messages()[-1].content
+
+
+async def test_the_first_question_waits_for_the_new_draft_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "/checkin"))
+    assert early == []
+    assert "family of feelings" in user.all_messages()[-1].content
+
+
+async def test_the_care_note_waits_for_the_answer_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    for answer in ("joy", "glad", "3"):
+        await send(harness, user, answer)
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "I want to die"))
+    assert early == []
+    texts = [m.content for m in user.all_messages()]
+    assert CARE in texts[-2] and "Whose feeling" in texts[-1]
+
+
+async def test_writing_is_acknowledged_only_once_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/pages")
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "I want to die, it is so heavy"))
+    assert early == []
+    assert sent_calls(harness)[-2:] == ["setMessageReaction", "sendMessage"]  # the ✍, then the note
+    assert CARE in user.all_messages()[-1].content
+
+
+@pytest.mark.parametrize("answer", ["glad", "I want to die"])
+async def test_a_failed_save_sends_nothing_that_claims_progress(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    shown = len(user.all_messages())
+    save = SlowSave(harness, monkeypatch, fail=True)
+    early = await while_saving(harness, save, lambda: send(harness, user, answer))
+    assert early == []
+    after = [m.content for m in user.all_messages()[shown:]]
+    assert len(after) == 1 and "couldn't save" in after[0]  # only the error handler's word
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"] == {"family": "joy"}
