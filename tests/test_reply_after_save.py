@@ -5,7 +5,7 @@ nothing that claims progress goes out."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -40,7 +40,9 @@ def sent_calls(harness: Harness) -> list[str]:
     return [call.method for call in harness.request.api.calls() if call.method.lower() != "getupdates"]
 
 
-async def while_saving(harness: Harness, save: SlowSave, act: Callable[[], Awaitable[None]]) -> list[str]:
+async def while_saving(
+    harness: Harness, save: SlowSave, act: Callable[[], Coroutine[Any, Any, None]]
+) -> list[str]:
     """Run `act` (one update) until its save has started and everything else it could do has run;
     the calls it made meanwhile. Then let the save finish and the update end."""
     before = len(sent_calls(harness))

@@ -17,6 +17,7 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job, JobQueue
 
@@ -179,6 +180,16 @@ def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMar
     )
 
 
+async def send(context: Context, uid: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send `text` (HTML) to the person's private chat, as `send_message` does (retries, pacing),
+    without building a `Message` from Telegram's answer: nothing reads it, and building it was
+    the largest single cost of answering someone on the event loop (~90 µs a message)."""
+    data: dict[str, Any] = {"chat_id": uid, "text": text, "parse_mode": ParseMode.HTML}
+    if markup is not None:
+        data["reply_markup"] = markup
+    await context.bot._post("sendMessage", data)
+
+
 async def say(
     context: Context,
     uid: int,
@@ -186,8 +197,20 @@ async def say(
     key: str,
     markup: InlineKeyboardMarkup | None = None,
     **values: Any,
-) -> Message:
+) -> None:
     """Send text `key` to the person's private chat (jobs have no update to reply to)."""
+    await send(context, uid, t(key, language, **values), markup)
+
+
+async def say_kept(
+    context: Context,
+    uid: int,
+    language: str,
+    key: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> Message:
+    """As `say`, returning the sent message, for those that refer to it later (menus, offers)."""
     return await context.bot.send_message(uid, t(key, language, **values), reply_markup=markup)
 
 

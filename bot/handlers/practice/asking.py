@@ -19,7 +19,7 @@ from bot.domain import care, engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
 from bot.domain.flows import ENCOURAGE, FLOWS, PAGES, Flow, Kind, Option, Step
 from bot.domain.models import Profile
-from bot.handlers.common import Context, mark_chosen, person, say, services
+from bot.handlers.common import Context, mark_chosen, person, say, send, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
 from bot.services import Services, boundaries, exercises, partners, support
@@ -78,7 +78,7 @@ async def ask(
     data = context.application.user_data[uid]
     data.editing = data.partner_note = None  # the question asked last is the one answered
     current = prepared or await prepare_question(context, uid, language, flow, draft)
-    await context.bot.send_message(uid, current.text, reply_markup=current.markup)
+    await send(context, uid, current.text, current.markup)
     assert draft.step is not None
     step = flow.step(draft.step)
     if step.kind is Kind.WRITING:
