@@ -1,6 +1,7 @@
 """An answer is durable before anything answers it: the next question (and the care note, the ✍ on
 writing) is worked out while the draft is being stored, but sent only once it is; if storing fails,
-nothing that claims progress goes out."""
+nothing that claims progress goes out. And what is worked out once for everyone (button labels)
+still follows each person's language and gender."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 
 from bot.storage import StorageError
-from tests.conftest import Harness, send
+from bot.texts import Voice, plain
+from tests.conftest import Harness, press, send
 from tests.test_buttons import onboarded
 
 CARE = "you don't have to carry it alone"
@@ -124,3 +126,22 @@ async def test_a_failed_save_sends_nothing_that_claims_progress(
     assert len(after) == 1 and "couldn't save" in after[0]  # only the error handler's word
     draft = await harness.repo.get_draft(user.id)
     assert draft is not None and draft["answers"] == {"family": "joy"}
+
+
+async def test_answer_buttons_follow_each_persons_language_and_gender(harness: Harness) -> None:
+    """The labels of the catalog's options are worked out once per language and gender: each person
+    still sees their own forms, whoever asked first."""
+    people = [
+        (harness.user(41, language_code="he"), Voice("he", "feminine")),
+        (harness.user(42, language_code="he"), Voice("he", "masculine")),
+        (harness.user(43), Voice("en")),
+        (harness.user(44, language_code="he"), Voice("he", "feminine")),
+    ]
+    for user, voice in people:
+        await onboarded(harness, user, language=str(voice), gender=voice.gender)
+        await send(harness, user, "/checkin")
+        await press(harness, user, plain("family.joy", voice))
+        shown = [label for row in user.all_messages()[-1].buttons for label in row]
+        assert plain("feeling.glad", voice) in shown
+        assert plain("feeling.excited", voice) in shown
+    assert plain("feeling.glad", Voice("he", "feminine")) != plain("feeling.glad", Voice("he", "masculine"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable, Mapping
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -180,10 +181,21 @@ def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMar
     )
 
 
-async def send(context: Context, uid: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+def keyboard(rows: Iterable[Iterable[tuple[str, str]]]) -> str:
+    """Inline buttons, rows of (label, callback data), as the Bot API's JSON for `send`: what PTB
+    sends for an `InlineKeyboardMarkup`, without building and serialising its objects (~50 µs)."""
+    return json.dumps(
+        {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in row] for row in rows]}
+    )
+
+
+async def send(
+    context: Context, uid: int, text: str, markup: InlineKeyboardMarkup | str | None = None
+) -> None:
     """Send `text` (HTML) to the person's private chat, as `send_message` does (retries, pacing),
     without building a `Message` from Telegram's answer: nothing reads it, and building it was
-    the largest single cost of answering someone on the event loop (~90 µs a message)."""
+    the largest single cost of answering someone on the event loop (~90 µs a message).
+    `markup`: buttons, or `keyboard` JSON."""
     data: dict[str, Any] = {"chat_id": uid, "text": text, "parse_mode": ParseMode.HTML}
     if markup is not None:
         data["reply_markup"] = markup

@@ -48,11 +48,9 @@ async def on_text(update: Update, context: Context) -> bool:
         if not still_open:
             await close_window(context, uid, language, flow, draft, "writing.times_up")
         return True
-    profile = await svc.repo.get_profile(uid)
-    outcome = engine.answer_text(
-        flow, draft, text, now, labels=labels(language), sources=exercises.sources(svc, profile)
-    )
-    await after(context, uid, language, flow, draft, outcome, typed=text, profile=profile)
+    sources = exercises.sources(svc, await svc.repo.get_profile(uid))
+    outcome = engine.answer_text(flow, draft, text, now, labels=labels(language), sources=sources)
+    await after(context, uid, language, flow, draft, outcome, typed=text, sources=sources)
     return True
 
 
@@ -91,6 +89,7 @@ async def on_button(update: Update, context: Context) -> None:
     flow = FLOWS[draft.flow]
     step = flow.step(draft.step)
     now = svc.clock()
+    sources = exercises.sources(svc, await svc.repo.get_profile(uid))
     if choice == "use":
         if step.kind is not Kind.COMPOSE:
             return
@@ -100,13 +99,14 @@ async def on_button(update: Update, context: Context) -> None:
         chosen: str = t("boundary.button_use", language)
     else:
         index = int(choice)
-        sources = exercises.sources(svc, await svc.repo.get_profile(uid))
         options = engine.options_for(step, draft.answers, sources)
         chosen = str(index) if step.kind is Kind.SCALE else ""
         if step.kind is Kind.CHOICE and index < len(options):
             chosen = option_label(step, options[index], language)
         outcome = engine.answer_option(flow, draft, index, now, sources=sources)
-    await after(context, uid, language, flow, draft, outcome, question=query.message, chosen=chosen)
+    await after(
+        context, uid, language, flow, draft, outcome, question=query.message, chosen=chosen, sources=sources
+    )
 
 
 async def on_non_text(update: Update, context: Context) -> bool:

@@ -98,7 +98,10 @@ async def begin(
     if seed:
         draft.answers.update(seed)
     first = await drafts.save_while(
-        context, uid, draft, lambda: prepare_question(context, uid, language, flow, draft, profile)
+        context,
+        uid,
+        draft,
+        lambda: prepare_question(context, uid, language, flow, draft, exercises.sources(svc, profile)),
     )
     if flow.intro:
         await say(context, uid, language, flow.intro)
