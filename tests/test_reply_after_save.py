@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.handlers import common
+from bot.handlers.common import Context, keyboard
 from bot.storage import StorageError
 from bot.texts import Voice, plain
 from tests.conftest import Harness, press, send
@@ -145,3 +149,21 @@ async def test_answer_buttons_follow_each_persons_language_and_gender(harness: H
         assert plain("feeling.glad", voice) in shown
         assert plain("feeling.excited", voice) in shown
     assert plain("feeling.glad", Voice("he", "feminine")) != plain("feeling.glad", Voice("he", "masculine"))
+
+
+@pytest.mark.parametrize("buttons", [False, True])
+async def test_send_posts_what_send_message_posts(harness: Harness, buttons: bool) -> None:
+    """`send` skips building a Message from the answer; what reaches Telegram must not differ from
+    `send_message` with the bot's defaults (a new default would have to be added to `send`)."""
+    user = harness.user()
+    rows = [[("Yes", "f:0123abcd:1:0"), ("No", "f:0123abcd:1:1")], [("Maybe ‹b›", "f:0123abcd:1:2")]]
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    text = "<b>Hello</b> &amp; “welcome”"
+    await harness.app.bot.send_message(user.id, text, reply_markup=markup if buttons else None)
+    context = cast(Context, SimpleNamespace(bot=harness.app.bot))
+    await common.send(context, user.id, text, keyboard(rows) if buttons else None)
+    await common.send(context, user.id, text, markup if buttons else None)
+    expected, *ours = [call.params for call in harness.request.api.calls("sendMessage")]
+    assert ours == [expected, expected]

@@ -195,7 +195,10 @@ async def send(
     """Send `text` (HTML) to the person's private chat, as `send_message` does (retries, pacing),
     without building a `Message` from Telegram's answer: nothing reads it, and building it was
     the largest single cost of answering someone on the event loop (~90 µs a message).
-    `markup`: buttons, or `keyboard` JSON."""
+    `markup`: buttons, or `keyboard` JSON.
+
+    `Bot._post` is the path every PTB method takes; it fills in `Defaults` only for parameters
+    passed as placeholders, so the parse mode is given here (a test checks the calls match)."""
     data: dict[str, Any] = {"chat_id": uid, "text": text, "parse_mode": ParseMode.HTML}
     if markup is not None:
         data["reply_markup"] = markup
