@@ -3,9 +3,12 @@ noticed, and ordinary diary writing (idioms about dying and killing included) al
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bot.domain import care
 from bot.domain.care import note_due, points_to_danger
@@ -332,3 +335,40 @@ def test_the_note_comes_at_most_once_a_local_day() -> None:
     assert note_due(date(2024, 12, 31), today)
     # after flying west the local date can go back: still no second note that day
     assert not note_due(date(2025, 3, 15), today)
+
+
+def scanned_everywhere(text: str) -> bool:
+    """The plain rule, trying the phrases at every position of every clause (as the check did before
+    it learnt to try them only where a phrase's first word stands)."""
+    phrases, idioms, _ = care._matchers()
+    for clause in care._CLAUSE_END.split(text):
+        folded = idioms.sub("~", care._fold(clause))
+        for match in phrases.finditer(folded):
+            before = folded[: match.start()].split()[-1:]
+            if not before or before[0] not in care.NEGATIONS:
+                return True
+    return False
+
+
+def _listed_words() -> list[str]:
+    templates = [t for by in care.PHRASES.values() for ts in by.values() for t in ts]
+    templates += list(itertools.chain.from_iterable(care.HARMLESS_IDIOMS.values()))
+    phrases = {p for template in templates for p in care._expand(template.removesuffix("$"))}
+    return sorted({word for phrase in phrases for word in phrase.split()} | phrases)
+
+
+LISTED = _listed_words()
+PIECES = st.one_of(
+    st.sampled_from(LISTED),
+    st.sampled_from(LISTED).map(lambda word: "ו" + word),  # a Hebrew prefix letter
+    st.sampled_from(sorted(care.NEGATIONS)),
+    st.sampled_from(["I", "we", "so", "really", "today", "היום", "מאוד", "...", ".", ",", "!", "\n", "—"]),
+    st.text(max_size=6),
+)
+
+
+@given(st.lists(PIECES, max_size=14).map(" ".join))
+@example("arent הייתי רוצה כבר למות")  # a phrase begins inside a negated one: finditer skips it
+def test_trying_phrases_only_at_first_words_decides_as_scanning_everywhere(text: str) -> None:
+    care.prepare()
+    assert points_to_danger(text) == scanned_everywhere(text)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable, Mapping
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job, JobQueue
 
@@ -179,6 +181,30 @@ def button_column(language: str, *buttons: tuple[str, str]) -> InlineKeyboardMar
     )
 
 
+def keyboard(rows: Iterable[Iterable[tuple[str, str]]]) -> str:
+    """Inline buttons, rows of (label, callback data), as the Bot API's JSON for `send`: what PTB
+    sends for an `InlineKeyboardMarkup`, without building and serialising its objects (~50 µs)."""
+    return json.dumps(
+        {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in row] for row in rows]}
+    )
+
+
+async def send(
+    context: Context, uid: int, text: str, markup: InlineKeyboardMarkup | str | None = None
+) -> None:
+    """Send `text` (HTML) to the person's private chat, as `send_message` does (retries, pacing),
+    without building a `Message` from Telegram's answer: nothing reads it, and building it was
+    the largest single cost of answering someone on the event loop (~90 µs a message).
+    `markup`: buttons, or `keyboard` JSON.
+
+    `Bot._post` is the path every PTB method takes; it fills in `Defaults` only for parameters
+    passed as placeholders, so the parse mode is given here (a test checks the calls match)."""
+    data: dict[str, Any] = {"chat_id": uid, "text": text, "parse_mode": ParseMode.HTML}
+    if markup is not None:
+        data["reply_markup"] = markup
+    await context.bot._post("sendMessage", data)
+
+
 async def say(
     context: Context,
     uid: int,
@@ -186,8 +212,20 @@ async def say(
     key: str,
     markup: InlineKeyboardMarkup | None = None,
     **values: Any,
-) -> Message:
+) -> None:
     """Send text `key` to the person's private chat (jobs have no update to reply to)."""
+    await send(context, uid, t(key, language, **values), markup)
+
+
+async def say_kept(
+    context: Context,
+    uid: int,
+    language: str,
+    key: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> Message:
+    """As `say`, returning the sent message, for those that refer to it later (menus, offers)."""
     return await context.bot.send_message(uid, t(key, language, **values), reply_markup=markup)
 
 

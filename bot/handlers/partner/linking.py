@@ -22,6 +22,7 @@ from bot.handlers.common import (
     menu_press,
     remember_menu,
     say,
+    say_kept,
     services,
     user_id,
 )
@@ -52,7 +53,7 @@ async def _show(context: Context, uid: int, language: str) -> None:
         markup = InlineKeyboardMarkup(
             [button_row(plain("partner.button_invite", language), callbacks.PARTNER_INVITE.data("new"))]
         )
-        remember_menu(context, await say(context, uid, language, "partner.none", markup))
+        remember_menu(context, await say_kept(context, uid, language, "partner.none", markup))
         return
     hours = "off" if current.immediate else "on"
     rows = [
@@ -64,7 +65,7 @@ async def _show(context: Context, uid: int, language: str) -> None:
             plain("partner.button_unlink", language), callbacks.PARTNER_UNLINK.data("ask", current.pairing_id)
         ),
     ]
-    message = await say(
+    message = await say_kept(
         context,
         uid,
         language,
@@ -116,7 +117,9 @@ async def start_with_invite(update: Update, context: Context) -> None:
     markup = InlineKeyboardMarkup(rows)
     remember_menu(
         context,
-        await say(context, uid, language, "partner.invite_intro", markup, name=invite.inviter_first_name),
+        await say_kept(
+            context, uid, language, "partner.invite_intro", markup, name=invite.inviter_first_name
+        ),
     )
 
 
@@ -191,7 +194,9 @@ async def on_unlink_button(update: Update, context: Context) -> None:
             for key, action in choices
         ]
         markup = InlineKeyboardMarkup(rows)
-        asked = await say(context, uid, language, "partner.unlink_ask", markup, partner=current.partner_name)
+        asked = await say_kept(
+            context, uid, language, "partner.unlink_ask", markup, partner=current.partner_name
+        )
         remember_menu(context, asked)
         return
     if choice == "keep":

@@ -29,6 +29,7 @@ from bot.handlers.common import (
     lang,
     pressed,
     say,
+    say_kept,
     services,
     user_data,
     user_id,
@@ -72,7 +73,7 @@ async def _offer(
     **values: Any,
 ) -> None:
     """Send an offer; only its own buttons, on this message, once, can act on it (`UserData.offers`)."""
-    message = await say(context, uid, language, key, InlineKeyboardMarkup(rows), **values)
+    message = await say_kept(context, uid, language, key, InlineKeyboardMarkup(rows), **values)
     offers = context.application.user_data[uid].offers
     offers.pop(offer, None)  # a newer offer of the same item replaces the older one
     offers[offer] = message.message_id

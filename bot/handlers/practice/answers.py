@@ -13,7 +13,7 @@ from bot.domain.engine import Draft, Outcome
 from bot.domain.flows import FLOWS, Kind
 from bot.handlers.common import Context, answer_passed, lang, pressed, say, services, user_id
 from bot.handlers.practice import drafts
-from bot.handlers.practice.asking import after, ask, care_note, close_window, hint, option_label
+from bot.handlers.practice.asking import after, ask, care_note, close_window, hint, in_danger, option_label
 from bot.handlers.practice.starting import offer_late_pages
 from bot.services import exercises
 from bot.texts import labels, t, template
@@ -36,25 +36,21 @@ async def on_text(update: Update, context: Context) -> bool:
         return draft is None and await offer_late_pages(context, uid, language, text)
     flow = FLOWS[draft.flow]
     now = svc.clock()
-    if exercises.is_late_pages(draft):
-        draft.answers["late_parts"].append(text)
-        await drafts.save(context, uid, draft)
+    late = exercises.is_late_pages(draft)
+    if late or draft.writing is not None:  # writing (or a late page), kept with a quiet ✍
+        if late:
+            draft.answers["late_parts"].append(text)
+        still_open = late or engine.add_writing(draft, text, now)
+        danger = await drafts.save_while(context, uid, draft, lambda: in_danger(text))
         await _acknowledge(update.message)
-        await care_note(context, uid, language, text)
-        return True
-    if draft.writing is not None:
-        still_open = engine.add_writing(draft, text, now)
-        await drafts.save(context, uid, draft)
-        await _acknowledge(update.message)
-        await care_note(context, uid, language, text)
+        if danger:
+            await care_note(context, uid, language)
         if not still_open:
             await close_window(context, uid, language, flow, draft, "writing.times_up")
         return True
-    profile = await svc.repo.get_profile(uid)
-    outcome = engine.answer_text(
-        flow, draft, text, now, labels=labels(language), sources=exercises.sources(svc, profile)
-    )
-    await after(context, uid, language, flow, draft, outcome, typed=text)
+    sources = exercises.sources(svc, await svc.repo.get_profile(uid))
+    outcome = engine.answer_text(flow, draft, text, now, labels=labels(language), sources=sources)
+    await after(context, uid, language, flow, draft, outcome, typed=text, sources=sources)
     return True
 
 
@@ -93,6 +89,7 @@ async def on_button(update: Update, context: Context) -> None:
     flow = FLOWS[draft.flow]
     step = flow.step(draft.step)
     now = svc.clock()
+    sources = exercises.sources(svc, await svc.repo.get_profile(uid))
     if choice == "use":
         if step.kind is not Kind.COMPOSE:
             return
@@ -102,13 +99,14 @@ async def on_button(update: Update, context: Context) -> None:
         chosen: str = t("boundary.button_use", language)
     else:
         index = int(choice)
-        sources = exercises.sources(svc, await svc.repo.get_profile(uid))
         options = engine.options_for(step, draft.answers, sources)
         chosen = str(index) if step.kind is Kind.SCALE else ""
         if step.kind is Kind.CHOICE and index < len(options):
             chosen = option_label(step, options[index], language)
         outcome = engine.answer_option(flow, draft, index, now, sources=sources)
-    await after(context, uid, language, flow, draft, outcome, question=query.message, chosen=chosen)
+    await after(
+        context, uid, language, flow, draft, outcome, question=query.message, chosen=chosen, sources=sources
+    )
 
 
 async def on_non_text(update: Update, context: Context) -> bool:

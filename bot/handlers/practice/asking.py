@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
@@ -17,11 +20,11 @@ from bot import callbacks
 from bot.domain import care, engine
 from bot.domain.engine import Draft, FollowUp, Invalid, Moved, Outcome
 from bot.domain.flows import ENCOURAGE, FLOWS, PAGES, Flow, Kind, Option, Step
-from bot.handlers.common import Context, mark_chosen, person, say, services
+from bot.handlers.common import Context, keyboard, mark_chosen, person, say, send, services
 from bot.handlers.practice import drafts
 from bot.render import button_label
 from bot.services import Services, boundaries, exercises, partners, support
-from bot.texts import plain, t, template, voice_of
+from bot.texts import Voice, plain, t, template, voice_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +57,60 @@ def option_label(step: Step, option: Option, language: str) -> str:
     return plain(option.label, language)
 
 
+def _option_labels(step: Step, options: Sequence[Option], language: str) -> Sequence[str]:
+    """The labels of a CHOICE step's buttons; those of the catalog's options are worked out once per
+    language and gender (the same for everyone), others (the person's own interests) every time."""
+    if step.options_source is None:
+        return _catalog_labels(tuple(options), str(language), getattr(language, "gender", None))
+    return [button_label(option_label(step, option, language)) for option in options]
+
+
+@lru_cache(maxsize=512)
+def _catalog_labels(options: tuple[Option, ...], language: str, gender: str | None) -> tuple[str, ...]:
+    voice = Voice(language, gender)
+    return tuple(button_label(plain(option.label, voice)) for option in options)
+
+
 def _first_line(text: str, limit: int = PREVIOUS_LINE) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
-    """Send the current question (opening its writing window if it has one). It is now the open question."""
-    svc = services(context)
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The current question as it is sent: its text and buttons."""
+
+    text: str
+    markup: str | None  # `keyboard` JSON
+
+
+async def ask(
+    context: Context, uid: int, language: str, flow: Flow, draft: Draft, prepared: Question | None = None
+) -> None:
+    """Send the current question (opening its writing window if it has one). It is now the open question.
+
+    `prepared`: the question as `prepare_question` built it (while the draft was being stored)."""
     data = context.application.user_data[uid]
     data.editing = data.partner_note = None  # the question asked last is the one answered
+    current = prepared or await prepare_question(context, uid, language, flow, draft)
+    await send(context, uid, current.text, current.markup)
+    assert draft.step is not None
+    step = flow.step(draft.step)
+    if step.kind is Kind.WRITING:
+        await _open_writing(context, uid, language, flow, draft, step)
+
+
+async def prepare_question(
+    context: Context,
+    uid: int,
+    language: str,
+    flow: Flow,
+    draft: Draft,
+    sources: Mapping[str, Sequence[str]] | None = None,
+) -> Question:
+    """The current question's text and buttons; reads only. `sources`: the person's
+    (`exercises.sources`), if the caller has them."""
+    svc = services(context)
     assert draft.step is not None
     step = flow.step(draft.step)
     index = flow.index(step.key)
@@ -72,34 +119,22 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
     )
     body = "" if step.kind is Kind.COMPOSE else t(step.prompt, language, goal=svc.config.pages_goal)
     hints: list[str] = []
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[tuple[str, str]]] = []
     if step.kind is Kind.CHOICE:
-        profile = await svc.repo.get_profile(uid)
-        options = engine.options_for(step, draft.answers, exercises.sources(svc, profile))
-        labels = [button_label(option_label(step, option, language)) for option in options]
+        if sources is None:
+            sources = exercises.sources(svc, await svc.repo.get_profile(uid))
+        labels = _option_labels(step, engine.options_for(step, draft.answers, sources), language)
         per_row = 2 if all(len(label) <= 16 for label in labels) else 1
-        buttons = [
-            InlineKeyboardButton(label, callback_data=callbacks.ANSWER.data(draft.draft_id, index, i))
-            for i, label in enumerate(labels)
-        ]
+        buttons = [(label, callbacks.ANSWER.data(draft.draft_id, index, i)) for i, label in enumerate(labels)]
         rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     elif step.kind is Kind.SCALE:
-        rows = [
-            [
-                InlineKeyboardButton(str(n), callback_data=callbacks.ANSWER.data(draft.draft_id, index, n))
-                for n in range(1, 6)
-            ]
-        ]
+        rows = [[(str(n), callbacks.ANSWER.data(draft.draft_id, index, n)) for n in range(1, 6)]]
         hints.append(t("flow.scale_legend", language))
     elif step.kind is Kind.COMPOSE:
         assert step.template is not None
         statement = engine.compose(template(step.template, language), draft.answers)
         body = t(step.prompt, language, statement=statement)
-        use = InlineKeyboardButton(
-            t("boundary.button_use", language),
-            callback_data=callbacks.ANSWER.data(draft.draft_id, index, "use"),
-        )
-        rows = [[use]]
+        rows = [[(t("boundary.button_use", language), callbacks.ANSWER.data(draft.draft_id, index, "use"))]]
     elif step.kind is Kind.WRITING and step.show_previous:
         previous = await exercises.previous_answer(svc, uid, flow, step.key)
         if previous is not None:
@@ -112,9 +147,7 @@ async def ask(context: Context, uid: int, language: str, flow: Flow, draft: Draf
     if draft.history and step.kind is not Kind.WRITING:
         hints.append(t("flow.back_hint", language))
     text = "\n\n".join([header + "\n" + body, *hints])
-    await context.bot.send_message(uid, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-    if step.kind is Kind.WRITING:
-        await _open_writing(context, uid, language, flow, draft, step)
+    return Question(text, keyboard(rows) if rows else None)
 
 
 async def _partner_interests(svc: Services, uid: int, language: str) -> list[str]:
@@ -155,14 +188,25 @@ async def after(
     question: MaybeInaccessibleMessage | None = None,
     chosen: str = "",
     typed: str | None = None,
+    sources: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved."""
+    """Store the answer, then say what comes next; a pressed button's `question` gets a ✓ once saved.
+
+    What comes next (the care check of `typed`, the next question) is worked out while the answer
+    is being stored, and sent once it is. `sources`: the person's (`exercises.sources`), if known."""
     if isinstance(outcome, Invalid):
         await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
-    await drafts.save(context, uid, draft)
-    if typed is not None:
-        await care_note(context, uid, language, typed)
+
+    async def prepare() -> tuple[bool, Question | None]:
+        danger = typed is not None and await in_danger(typed)
+        if isinstance(outcome, FollowUp) or draft.step is None:
+            return danger, None
+        return danger, await prepare_question(context, uid, language, flow, draft, sources)
+
+    danger, next_question = await drafts.save_while(context, uid, draft, prepare)
+    if danger:
+        await care_note(context, uid, language)
     if question is not None and isinstance(outcome, Moved):
         await mark_chosen(question, chosen)
     if isinstance(outcome, FollowUp):
@@ -170,16 +214,19 @@ async def after(
     elif draft.step is None:
         await finish(context, uid, language, flow, draft)
     else:
-        await ask(context, uid, language, flow, draft)
+        await ask(context, uid, language, flow, draft, next_question)
 
 
-async def care_note(context: Context, uid: int, language: str, text: str) -> None:
-    """If what the person just wrote points to danger, add one calm note with help lines, at most once a
-    local day. Nothing is blocked, stored or logged about it; the exercise goes on as usual."""
+async def in_danger(text: str) -> bool:
+    """Whether what the person just wrote points to danger (`bot.domain.care`); only reads."""
     if not care.prepared():
         await asyncio.to_thread(care.prepare)  # ~80 ms of regex compilation, once: not on the event loop
-    if not care.points_to_danger(text):
-        return
+    return care.points_to_danger(text)
+
+
+async def care_note(context: Context, uid: int, language: str) -> None:
+    """After text that points to danger (`in_danger`), add one calm note with help lines, at most once a
+    local day. Nothing is blocked, stored or logged about it; the exercise goes on as usual."""
     svc = services(context)
     profile = await svc.repo.get_profile(uid)
     data = context.application.user_data[uid]

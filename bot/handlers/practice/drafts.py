@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.ext import Job, JobQueue
 
@@ -12,6 +14,7 @@ from bot.handlers.common import BotData, Context, services
 from bot.services import exercises
 
 JobCallback = Any  # a JobQueue callback; typed loosely to avoid importing the writing module here
+_T = TypeVar("_T")
 
 
 async def load(context: Context, uid: int) -> Draft | None:
@@ -31,6 +34,21 @@ async def save(context: Context, uid: int, draft: Draft) -> None:
     else:
         flows.active.add(uid)
         flows.last_activity[uid] = draft.updated_at
+
+
+async def save_while(context: Context, uid: int, draft: Draft, prepare: Callable[[], Awaitable[_T]]) -> _T:
+    """Store the draft durably while `prepare` works out the reply, and hand that over only once the
+    draft is stored: the CPU work overlaps the disk wait, and nothing is sent before the write is
+    durable. If storing fails, its error is raised and what was prepared is dropped unsent.
+
+    `prepare` must only read and compute: it sends nothing and changes nothing the reply promises.
+    """
+    saving = asyncio.ensure_future(save(context, uid, draft))
+    try:
+        await asyncio.sleep(0)  # the save hands its write to a worker thread before the work below
+        return await prepare()
+    finally:
+        await saving
 
 
 async def clear(context: Context, uid: int) -> None:

@@ -27,7 +27,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.handlers.practice import drafts
-from bot.handlers.practice.asking import ask, finish
+from bot.handlers.practice.asking import ask, finish, prepare_question
 from bot.services import exercises
 from bot.texts import t
 
@@ -97,10 +97,15 @@ async def begin(
     draft = engine.start(flow, svc.clock(), exercises.today(svc, profile))
     if seed:
         draft.answers.update(seed)
-    await drafts.save(context, uid, draft)
+    first = await drafts.save_while(
+        context,
+        uid,
+        draft,
+        lambda: prepare_question(context, uid, language, flow, draft, exercises.sources(svc, profile)),
+    )
     if flow.intro:
         await say(context, uid, language, flow.intro)
-    await ask(context, uid, language, flow, draft)
+    await ask(context, uid, language, flow, draft, first)
     return True
 
 

@@ -1,0 +1,169 @@
+"""An answer is durable before anything answers it: the next question (and the care note, the ✍ on
+writing) is worked out while the draft is being stored, but sent only once it is; if storing fails,
+nothing that claims progress goes out. And what is worked out once for everyone (button labels)
+still follows each person's language and gender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.handlers import common
+from bot.handlers.common import Context, keyboard
+from bot.storage import StorageError
+from bot.texts import Voice, plain
+from tests.conftest import Harness, press, send
+from tests.test_buttons import onboarded
+
+CARE = "you don't have to carry it alone"
+
+
+class SlowSave:
+    """Replaces the repository's `save_draft`: each save waits until released, or fails."""
+
+    def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fail = fail
+        self.real = harness.repo.save_draft
+        monkeypatch.setattr(harness.repo, "save_draft", self)
+
+    async def __call__(self, uid: int, draft: dict[str, Any]) -> None:
+        self.started.set()
+        await self.release.wait()
+        if self.fail:
+            raise StorageError("simulated: the disk is gone")
+        await self.real(uid, draft)
+
+
+def sent_calls(harness: Harness) -> list[str]:
+    """Every Bot API call the bot made that the person could see (not its polling)."""
+    return [call.method for call in harness.request.api.calls() if call.method.lower() != "getupdates"]
+
+
+async def while_saving(
+    harness: Harness, save: SlowSave, act: Callable[[], Coroutine[Any, Any, None]]
+) -> list[str]:
+    """Run `act` (one update) until its save has started and everything else it could do has run;
+    the calls it made meanwhile. Then let the save finish and the update end."""
+    before = len(sent_calls(harness))
+    handling = asyncio.create_task(act())
+    await asyncio.wait_for(save.started.wait(), timeout=2)
+    for _ in range(50):  # everything that does not wait for the save runs now (no real time passes)
+        await asyncio.sleep(0)
+    early = sent_calls(harness)[before:]
+    save.release.set()
+    await handling
+    return early
+
+
+async def test_the_next_question_waits_for_the_answer_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "glad"))
+    assert early == []
+    assert "How strong is it?" in user.all_messages()[-1].content
+
+
+async def test_the_first_question_waits_for_the_new_draft_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "/checkin"))
+    assert early == []
+    assert "family of feelings" in user.all_messages()[-1].content
+
+
+async def test_the_care_note_waits_for_the_answer_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    for answer in ("joy", "glad", "3"):
+        await send(harness, user, answer)
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "I want to die"))
+    assert early == []
+    texts = [m.content for m in user.all_messages()]
+    assert CARE in texts[-2] and "Whose feeling" in texts[-1]
+
+
+async def test_writing_is_acknowledged_only_once_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/pages")
+    save = SlowSave(harness, monkeypatch)
+    early = await while_saving(harness, save, lambda: send(harness, user, "I want to die, it is so heavy"))
+    assert early == []
+    assert sent_calls(harness)[-2:] == ["setMessageReaction", "sendMessage"]  # the ✍, then the note
+    assert CARE in user.all_messages()[-1].content
+
+
+@pytest.mark.parametrize("answer", ["glad", "I want to die"])
+async def test_a_failed_save_sends_nothing_that_claims_progress(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    await send(harness, user, "/checkin")
+    await send(harness, user, "joy")
+    shown = len(user.all_messages())
+    save = SlowSave(harness, monkeypatch, fail=True)
+    early = await while_saving(harness, save, lambda: send(harness, user, answer))
+    assert early == []
+    after = [m.content for m in user.all_messages()[shown:]]
+    assert len(after) == 1 and "couldn't save" in after[0]  # only the error handler's word
+    draft = await harness.repo.get_draft(user.id)
+    assert draft is not None and draft["answers"] == {"family": "joy"}
+
+
+async def test_answer_buttons_follow_each_persons_language_and_gender(harness: Harness) -> None:
+    """The labels of the catalog's options are worked out once per language and gender: each person
+    still sees their own forms, whoever asked first."""
+    people = [
+        (harness.user(41, language_code="he"), Voice("he", "feminine")),
+        (harness.user(42, language_code="he"), Voice("he", "masculine")),
+        (harness.user(43), Voice("en")),
+        (harness.user(44, language_code="he"), Voice("he", "feminine")),
+    ]
+    for user, voice in people:
+        await onboarded(harness, user, language=str(voice), gender=voice.gender)
+        await send(harness, user, "/checkin")
+        await press(harness, user, plain("family.joy", voice))
+        shown = [label for row in user.all_messages()[-1].buttons for label in row]
+        assert plain("feeling.glad", voice) in shown
+        assert plain("feeling.excited", voice) in shown
+    assert plain("feeling.glad", Voice("he", "feminine")) != plain("feeling.glad", Voice("he", "masculine"))
+
+
+@pytest.mark.parametrize("buttons", [False, True])
+async def test_send_posts_what_send_message_posts(harness: Harness, buttons: bool) -> None:
+    """`send` skips building a Message from the answer; what reaches Telegram must not differ from
+    `send_message` with the bot's defaults (a new default would have to be added to `send`)."""
+    user = harness.user()
+    rows = [[("Yes", "f:0123abcd:1:0"), ("No", "f:0123abcd:1:1")], [("Maybe ‹b›", "f:0123abcd:1:2")]]
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    text = "<b>Hello</b> &amp; “welcome”"
+    await harness.app.bot.send_message(user.id, text, reply_markup=markup if buttons else None)
+    context = cast(Context, SimpleNamespace(bot=harness.app.bot))
+    await common.send(context, user.id, text, keyboard(rows) if buttons else None)
+    await common.send(context, user.id, text, markup if buttons else None)
+    expected, *ours = [call.params for call in harness.request.api.calls("sendMessage")]
+    assert ours == [expected, expected]
