@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Entry, Profile
-from bot.storage import SCHEMA_VERSION, StorageError, journal
+from bot.storage import SCHEMA_VERSION, StorageError, journal, threads
 from bot.storage.crypto import Cipher, is_sealed, new_key
 from bot.storage.table_format import FrozenDoc
 from bot.storage.table_storage import PartitionedAtomicStorage
@@ -886,7 +886,7 @@ async def test_reads_of_an_open_database_need_no_worker_thread(
         raise AssertionError("a worker thread for a read of what is in memory")
 
     with monkeypatch.context() as patched:
-        patched.setattr(asyncio, "to_thread", no_thread)
+        patched.setattr(threads, "run", no_thread)
         assert await repo.get_profile(USER) == profile
         assert await repo.get_draft(USER) == {"flow": "checkin", "step": 2}
         assert await repo.take_damage_report(USER) == []
@@ -949,7 +949,7 @@ async def test_a_short_listing_of_an_open_database_needs_no_worker_thread_and_a_
         await repo.append_entry(USER, Entry(kind="diary", local_date=date(2024, 1, day), data={"n": day}))
     await repo.append_entry(USER, Entry(kind="pages", local_date=date(2024, 2, 1), data={"n": 4}))
     hops: list[object] = []
-    monkeypatch.setattr(asyncio, "to_thread", _counting_to_thread(hops))
+    monkeypatch.setattr(threads, "run", _counting_run(hops))
     january = await repo.list_entries(USER, "diary", date(2024, 1, 1), date(2024, 1, 31))
     assert [e.data["n"] for e in january] == [1, 2, 3] and not hops
     everything = await repo.list_entries(USER)  # 4 entries: more than the loop may take
@@ -973,7 +973,7 @@ async def test_finishing_a_draft_stores_the_entry_and_drops_the_draft_in_one_wri
 
     monkeypatch.setattr(os, "fsync", fsync)
     hops: list[object] = []
-    monkeypatch.setattr(asyncio, "to_thread", _counting_to_thread(hops))
+    monkeypatch.setattr(threads, "run", _counting_run(hops))
     entry = Entry(kind="diary", local_date=date(2024, 1, 5), data={"feeling": "glad"}, entry_id="c1")
     await repo.finish_draft(USER, entry)
     assert len(fsyncs) == 2 and len(hops) == 1
@@ -984,8 +984,8 @@ async def test_finishing_a_draft_stores_the_entry_and_drops_the_draft_in_one_wri
     assert not any(files.is_temp_file(p.name) for p in data_dir.rglob("*"))  # noqa: ASYNC240
 
 
-def _counting_to_thread(hops: list[object]) -> Callable[..., Any]:
-    real = asyncio.to_thread
+def _counting_run(hops: list[object]) -> Callable[..., Any]:
+    real = threads.run
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         hops.append(args[0])

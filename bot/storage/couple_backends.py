@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -11,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from bot.storage import files
+from bot.storage import files, threads
 from bot.storage.couples import Couples, Document
 from bot.storage.crypto import Cipher
 from bot.storage.files import CorruptFileError
@@ -57,7 +56,7 @@ class FileCouples(Couples):
         self._cipher = cipher
 
     async def _call(self, body: Callable[[], _T]) -> _T:
-        return await asyncio.to_thread(body)
+        return await threads.run(body)
 
     def _dir(self, kind: str) -> Path:
         return self._root / _DIRS[kind]

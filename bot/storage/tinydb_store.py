@@ -16,7 +16,6 @@ Only `bot/storage` imports tinydb.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 from tinydb import TinyDB
 
 from bot.domain.models import Entry, Profile
-from bot.storage import files, user_tables
+from bot.storage import files, threads, user_tables
 from bot.storage.base import SCHEMA_VERSION, Repository, StorageError
 from bot.storage.couple_backends import FileCouples
 from bot.storage.crypto import Cipher
@@ -52,7 +51,7 @@ ON_LOOP_ENTRIES = 200
 class TinyDBRepository(Repository):
     """`Repository` on disk: a `PartitionedAtomicStorage` TinyDB per user.
 
-    Every public method runs its body in a worker thread (`asyncio.to_thread`) holding
+    Every public method runs its body on a storage thread (`bot.storage.threads`) holding
     that user's lock, so the event loop never waits on the disk and one user's writes
     are serialised. Open user databases live in an LRU of `cache_size` users.
     """
@@ -162,7 +161,7 @@ class TinyDBRepository(Repository):
 
     async def close(self) -> None:
         """Write the profile index changes held back (`ProfileIndex.note`), drop cached databases."""
-        await asyncio.to_thread(self._index.flush)
+        await threads.run(self._index.flush)
         self._users.close()
 
     async def iter_profiles(self) -> AsyncIterator[Profile]:
@@ -172,10 +171,10 @@ class TinyDBRepository(Repository):
         (~1/1000 of all) are in memory at a time. Index entries left stale by a crash are
         repaired first.
         """
-        await asyncio.to_thread(self._repair_pending)
-        shards = await asyncio.to_thread(self._index.shards)
+        await threads.run(self._repair_pending)
+        shards = await threads.run(self._index.shards)
         for shard in shards:
-            for profile in await asyncio.to_thread(self._read_shard, shard):
+            for profile in await threads.run(self._read_shard, shard):
                 yield profile
 
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
@@ -220,18 +219,18 @@ class TinyDBRepository(Repository):
         A crash can leave a marker without a draft, so callers must accept that
         `get_draft` returns None for a listed user (that call also removes the marker).
         """
-        return await asyncio.to_thread(self._drafts.users)
+        return await threads.run(self._drafts.users)
 
     async def create_invite(self, code: str, expires_at: datetime) -> None:
         """Add a single-use code to `<data_dir>/invites.json` (atomic, durable on return)."""
-        await asyncio.to_thread(self._invites.create, code, expires_at)
+        await threads.run(self._invites.create, code, expires_at)
 
     async def redeem_invite(self, code: str, now: datetime) -> bool:
         """Use the code up (and drop expired ones); True only for a valid first use.
 
         A code that is unknown, used up or expired changes nothing on disk.
         """
-        return await asyncio.to_thread(self._invites.redeem, code, now)
+        return await threads.run(self._invites.redeem, code, now)
 
     # -- bodies (run in a worker thread under the user's lock) ------------------------
     #
@@ -239,7 +238,7 @@ class TinyDBRepository(Repository):
     # a worker-thread hop costs more than the read, and a check-in answer made five of them.
 
     async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
-        return await asyncio.to_thread(self._users.locked, user_id, body)
+        return await threads.run(self._users.locked, user_id, body)
 
     def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
         """Profile file first, then the shard index, inside a pending marker (see `_reindex`).
