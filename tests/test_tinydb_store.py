@@ -890,6 +890,15 @@ async def test_reads_of_an_open_database_need_no_worker_thread(
         assert await repo.get_profile(USER) == profile
         assert await repo.get_draft(USER) == {"flow": "checkin", "step": 2}
         assert await repo.take_damage_report(USER) == []
+    await repo.clear_draft(USER)  # this process removed the marker: "no draft" is known too
+    with monkeypatch.context() as patched:
+        patched.setattr(threads, "run", no_thread)
+        assert await repo.get_draft(USER) is None
+    await repo.save_draft(USER, {"flow": "checkin", "step": 1})
+    await repo.finish_draft(USER, None)
+    with monkeypatch.context() as patched:
+        patched.setattr(threads, "run", no_thread)
+        assert await repo.get_draft(USER) is None
 
 
 async def test_a_read_waits_for_a_write_of_the_same_person_in_progress(repo: TinyDBRepository) -> None:

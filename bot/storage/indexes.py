@@ -267,16 +267,31 @@ def _profiles_of(shard: str, docs: dict[str, Any]) -> list[Profile] | None:
 
 
 class DraftMarkers:
-    """`<data_dir>/drafts/<user_id>`: the user may have a draft (created before it, removed after)."""
+    """`<data_dir>/drafts/<user_id>`: the user may have a draft (created before it, removed after).
+
+    Remembers (a bounded number of) users whose marker this process removed, so asking whether
+    such a person has a draft needs no look at the disk.
+    """
+
+    KNOWN_UNMARKED = 4096
 
     def __init__(self, data_dir: Path) -> None:
         self._dir = data_dir / DRAFTS_DIR
+        self._unmarked: set[int] = set()
 
     def mark(self, user_id: int) -> None:
+        self._unmarked.discard(user_id)
         files.create_marker(self._dir, str(user_id))
 
     def unmark(self, user_id: int, *, durable: bool) -> None:
         files.remove_marker(self._dir, str(user_id), durable=durable)
+        if len(self._unmarked) >= self.KNOWN_UNMARKED:
+            self._unmarked.clear()
+        self._unmarked.add(user_id)
+
+    def surely_unmarked(self, user_id: int) -> bool:
+        """True only if this process removed the user's marker and has not created it since."""
+        return user_id in self._unmarked
 
     def users(self) -> list[int]:
         return files.marked(self._dir)

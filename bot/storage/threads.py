@@ -3,9 +3,9 @@
 Why not asyncio's default pool (`asyncio.to_thread`, five or more threads on two cores): a save
 holds the GIL for its Python part (the TinyDB update, encoding, sealing), so more threads than
 cores only queue for the GIL and the CPU, and the event loop with them. Measured at 64 people
-answering at once on 2 cores (docs/benchmarks.md, round-trips-5): two threads gave more round
-trips per second than six, and the loop's longest stall fell by about half. An fsync releases the
-GIL, so two threads still overlap one person's disk wait with another's work.
+answering at once on 2 cores, interleaved runs (docs/benchmarks.md, storage-threads): two threads
+gave a median 807 round trips/s against 747 with six. An fsync releases the GIL, so two threads
+still overlap one person's disk wait with another's work.
 """
 
 from __future__ import annotations

@@ -180,11 +180,12 @@ class TinyDBRepository(Repository):
     async def get_draft(self, user_id: int) -> dict[str, Any] | None:
         """The stored draft as a fresh dict, or None (dropping a stale draft marker).
 
-        A draft of an open database is read on the event loop; "none" goes to a worker thread,
-        which may have a stale marker to remove.
+        A draft of an open database is read on the event loop, and so is "none" once this process
+        removed the person's marker; otherwise "none" goes to a worker thread, which may have a
+        stale marker to remove.
         """
         found, draft = self._users.if_open(user_id, user_tables.get_draft)
-        if found and draft is not None:
+        if found and (draft is not None or self._drafts.surely_unmarked(user_id)):
             return draft
         return await self._run(user_id, partial(self._get_draft, user_id))
 
