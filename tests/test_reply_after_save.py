@@ -167,3 +167,72 @@ async def test_send_posts_what_send_message_posts(harness: Harness, buttons: boo
     await common.send(context, user.id, text, markup if buttons else None)
     expected, *ours = [call.params for call in harness.request.api.calls("sendMessage")]
     assert ours == [expected, expected]
+
+
+CHECKIN_TO_LAST = [
+    "/checkin",
+    "joy",
+    "glad",
+    "3",
+    "We cooked <dinner> & laughed a lot",
+    "Mine",
+    "No",
+    "It felt calm & easy",
+]
+
+
+async def test_the_last_answer_is_stored_once_with_the_entry(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last answer goes into the entry, stored with the draft's removal in one write: the draft
+    is not saved once more before (a whole write and a worker-thread hop per exercise)."""
+    user = harness.user()
+    await onboarded(harness, user)
+    for text in CHECKIN_TO_LAST:
+        await send(harness, user, text)
+    calls: list[str] = []
+    real_save, real_finish = harness.repo.save_draft, harness.repo.finish_draft
+
+    async def save_draft(uid: int, draft: dict[str, Any]) -> None:
+        calls.append("save_draft")
+        await real_save(uid, draft)
+
+    async def finish_draft(uid: int, entry: Any) -> None:
+        calls.append("finish_draft")
+        await real_finish(uid, entry)
+
+    monkeypatch.setattr(harness.repo, "save_draft", save_draft)
+    monkeypatch.setattr(harness.repo, "finish_draft", finish_draft)
+    await send(harness, user, "Nothing more, thank you <3")
+    assert calls == ["finish_draft"]
+    assert "Saved." in user.all_messages()[-1].content or any(
+        "Saved." in m.content for m in user.all_messages()
+    )
+    [entry] = await harness.repo.list_entries(user.id)
+    assert "Nothing more, thank you <3" in entry.data.values()
+    assert await harness.repo.get_draft(user.id) is None
+
+
+async def test_a_failed_finish_keeps_the_last_question_and_claims_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    for text in CHECKIN_TO_LAST:
+        await send(harness, user, text)
+    real_finish = harness.repo.finish_draft
+
+    async def failing(uid: int, entry: Any) -> None:
+        raise StorageError("simulated: the disk is gone")
+
+    monkeypatch.setattr(harness.repo, "finish_draft", failing)
+    shown = len(user.all_messages())
+    await send(harness, user, "I need a walk, i want to die of boredom")  # care words: no note yet either
+    after = [m.content for m in user.all_messages()[shown:]]
+    assert len(after) == 1 and "couldn't save" in after[0]
+    assert await harness.repo.list_entries(user.id) == []
+    monkeypatch.setattr(harness.repo, "finish_draft", real_finish)
+    await send(harness, user, "A walk")
+    assert any("Saved." in m.content for m in user.all_messages()[shown:])
+    [entry] = await harness.repo.list_entries(user.id)
+    assert "A walk" in entry.data.values()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -197,6 +197,18 @@ async def after(
     if isinstance(outcome, Invalid):
         await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
+    if not isinstance(outcome, FollowUp) and draft.step is None:
+        # The last answer: finishing stores it in the entry, with the draft's removal, in one write.
+        danger = typed is not None and await in_danger(typed)
+
+        async def acknowledge() -> None:
+            if danger:
+                await care_note(context, uid, language)
+            if question is not None and isinstance(outcome, Moved):
+                await mark_chosen(question, chosen)
+
+        await finish(context, uid, language, flow, draft, acknowledge)
+        return
 
     async def prepare() -> tuple[bool, Question | None]:
         danger = typed is not None and await in_danger(typed)
@@ -211,8 +223,6 @@ async def after(
         await mark_chosen(question, chosen)
     if isinstance(outcome, FollowUp):
         await say(context, uid, language, "flow.follow_up")
-    elif draft.step is None:
-        await finish(context, uid, language, flow, draft)
     else:
         await ask(context, uid, language, flow, draft, next_question)
 
@@ -250,11 +260,22 @@ async def hint(context: Context, uid: int, language: str, key: str, flow: Flow, 
         await ask(context, uid, language, flow, draft)
 
 
-async def finish(context: Context, uid: int, language: str, flow: Flow, draft: Draft) -> None:
-    """Store the finished exercise, close warmly, and maybe ask about an old boundary."""
+async def finish(
+    context: Context,
+    uid: int,
+    language: str,
+    flow: Flow,
+    draft: Draft,
+    acknowledge: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Store the finished exercise, close warmly, and maybe ask about an old boundary.
+
+    `acknowledge`: what answers the last answer (a care note, a ✓), sent once it is stored."""
     svc = services(context)
     closing = await exercises.complete(svc, uid, flow, draft)
     context.bot_data.flows.forget(uid)
+    if acknowledge is not None:
+        await acknowledge()
     if flow is PAGES:
         context.bot_data.flows.recent_pages[uid] = svc.clock()
     values: dict[str, Any] = {
