@@ -62,43 +62,27 @@ async def while_saving(
     return early
 
 
-async def test_the_next_question_waits_for_the_answer_to_be_stored(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("before", "answer", "expected"),
+    [
+        ([], "/checkin", ["family of feelings"]),
+        (["/checkin", "joy"], "glad", ["How strong is it?"]),
+        (["/checkin", "joy", "glad", "3"], "I want to die", [CARE, "Whose feeling"]),
+    ],
+    ids=["first question", "next question", "care note"],
+)
+async def test_the_reply_waits_for_the_answer_to_be_stored(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, before: list[str], answer: str, expected: list[str]
 ) -> None:
     user = harness.user()
     await onboarded(harness, user)
-    await send(harness, user, "/checkin")
-    await send(harness, user, "joy")
+    for text in before:
+        await send(harness, user, text)
     save = SlowSave(harness, monkeypatch)
-    early = await while_saving(harness, save, lambda: send(harness, user, "glad"))
+    early = await while_saving(harness, save, lambda: send(harness, user, answer))
     assert early == []
-    assert "How strong is it?" in user.all_messages()[-1].content
-
-
-async def test_the_first_question_waits_for_the_new_draft_to_be_stored(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    user = harness.user()
-    await onboarded(harness, user)
-    save = SlowSave(harness, monkeypatch)
-    early = await while_saving(harness, save, lambda: send(harness, user, "/checkin"))
-    assert early == []
-    assert "family of feelings" in user.all_messages()[-1].content
-
-
-async def test_the_care_note_waits_for_the_answer_to_be_stored(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    user = harness.user()
-    await onboarded(harness, user)
-    await send(harness, user, "/checkin")
-    for answer in ("joy", "glad", "3"):
-        await send(harness, user, answer)
-    save = SlowSave(harness, monkeypatch)
-    early = await while_saving(harness, save, lambda: send(harness, user, "I want to die"))
-    assert early == []
-    texts = [m.content for m in user.all_messages()]
-    assert CARE in texts[-2] and "Whose feeling" in texts[-1]
+    last = [m.content for m in user.all_messages()][-len(expected) :]
+    assert all(part in text for part, text in zip(expected, last, strict=True))
 
 
 async def test_writing_is_acknowledged_only_once_stored(
