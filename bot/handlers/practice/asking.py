@@ -212,7 +212,7 @@ async def after(
 
     async def prepare() -> tuple[bool, Question | None]:
         danger = typed is not None and await in_danger(typed)
-        if isinstance(outcome, FollowUp) or draft.step is None:
+        if isinstance(outcome, FollowUp):
             return danger, None
         return danger, await prepare_question(context, uid, language, flow, draft, sources)
 
