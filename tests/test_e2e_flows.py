@@ -9,6 +9,7 @@ import pytest
 from bot.storage.tinydb_store import TinyDBRepository
 from tests.fakeapi.process import BotProcess
 from tests.fakeapi.server import FakeTelegramServer
+from tests.fakeapi.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +69,9 @@ async def test_writing_window_interrupted_by_kill_ends_after_restart(
         await user.send("/pages")
         await user.wait_for(lambda m: "The clock is running" in m.content)
         await user.send("words written before the crash")
+        # The ✍ says the writing is stored; `settle` alone only says the update was fetched
+        # (PTB confirms a batch when it asks for the next one, not once it has handled it).
+        await wait_until(lambda: bool(server.calls("setMessageReaction")), "the ✍ on the writing")
         await bot.settle()
         bot.kill()
         await bot.start()

@@ -91,7 +91,10 @@ level = "{log_level}"
         await wait_until(polling, f"the bot calls {self.ready_method}", START_TIMEOUT, details=self.logs)
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until every update sent so far was confirmed (processed, then acknowledged)."""
+        """Wait until every update sent so far was confirmed by a later getUpdates offset.
+
+        PTB confirms a batch when it asks for the next one, which can be before it has handled the
+        batch: to know an update was handled, wait for what handling it sends first."""
         await wait_until(
             lambda: not self.server.api.pending_updates(),
             "every update is confirmed",
