@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
@@ -197,30 +197,30 @@ async def after(
     if isinstance(outcome, Invalid):
         await hint(context, uid, language, FLOW_HINTS[outcome.code], flow, draft)
         return
+
+    async def dangerous() -> bool:
+        return typed is not None and await in_danger(typed)
+
+    async def acknowledge(danger: bool) -> None:
+        """What answers the answer itself, once it is stored: a care note, a ✓ on the pressed button."""
+        if danger:
+            await care_note(context, uid, language)
+        if question is not None and isinstance(outcome, Moved):
+            await mark_chosen(question, chosen)
+
     if not isinstance(outcome, FollowUp) and draft.step is None:
         # The last answer: finishing stores it in the entry, with the draft's removal, in one write.
-        danger = typed is not None and await in_danger(typed)
-
-        async def acknowledge() -> None:
-            if danger:
-                await care_note(context, uid, language)
-            if question is not None and isinstance(outcome, Moved):
-                await mark_chosen(question, chosen)
-
-        await finish(context, uid, language, flow, draft, acknowledge)
+        await finish(context, uid, language, flow, draft, partial(acknowledge, await dangerous()))
         return
 
     async def prepare() -> tuple[bool, Question | None]:
-        danger = typed is not None and await in_danger(typed)
+        danger = await dangerous()
         if isinstance(outcome, FollowUp):
             return danger, None
         return danger, await prepare_question(context, uid, language, flow, draft, sources)
 
     danger, next_question = await drafts.save_while(context, uid, draft, prepare)
-    if danger:
-        await care_note(context, uid, language)
-    if question is not None and isinstance(outcome, Moved):
-        await mark_chosen(question, chosen)
+    await acknowledge(danger)
     if isinstance(outcome, FollowUp):
         await say(context, uid, language, "flow.follow_up")
     else:
