@@ -13,7 +13,7 @@ slots, so one busy person (thirty quick messages) never holds up everyone else.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,15 +26,18 @@ _UNBOUNDED = 1 << 30
 
 
 class PersonLocks:
-    """One asyncio lock per person with work in progress; dropped when nobody waits, so memory stays flat."""
+    """One asyncio lock per person with work in progress; dropped when nobody waits, so memory stays flat.
+
+    Keyed by anything hashable: couple mode also keeps one per shared item (`BotData.share_locks`).
+    """
 
     def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._waiting: dict[Hashable, int] = {}
 
     @asynccontextmanager
-    async def holding(self, user_id: int) -> AsyncIterator[None]:
-        """The person's lock, in arrival order."""
+    async def holding(self, user_id: Hashable) -> AsyncIterator[None]:
+        """The person's (or the key's) lock, in arrival order."""
         lock = self._locks.setdefault(user_id, asyncio.Lock())
         self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
         try:

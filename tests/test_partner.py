@@ -8,6 +8,7 @@ import json
 import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.domain.models import Entry, Profile
 from bot.domain.partners import ShareState
 from bot.handlers.partner import ANSWERED, DELIVERY_JOB, INVITE_REFUSED, REPLY_LABEL, SHARE_REFUSED
 from bot.localapi.user import FakeUser
+from bot.services import partners as partners_service
 from bot.storage.couple_backends import FileCouples
 from bot.storage.memory import InMemoryRepository
 from bot.texts import CATALOGS
@@ -593,3 +595,33 @@ async def test_accept_pressed_twice_links_once_and_the_second_press_has_passed(
         "You are now linked with Dana. 🤝 /partner shows the link and what it means."
     ]
     assert sum("accepted your invite" in text for text in texts(a)) == 1
+
+
+async def test_a_cheer_pressed_before_the_delivery_is_recorded_still_counts(
+    harness: Harness, morning: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast thumb: the receiver presses the share's button between its arrival and the bot
+    recording the delivery. The button is live on their screen, so the press counts."""
+    a, b = await linked(harness)
+    await send(harness, a, "/did painting 40m")
+    recording, release = asyncio.Event(), asyncio.Event()
+    real = partners_service.mark_delivered
+
+    async def slow(*args: Any) -> None:
+        recording.set()
+        await release.wait()
+        await real(*args)
+
+    monkeypatch.setattr(partners_service, "mark_delivered", slow)
+    await a.press(None, "Tell Noam")
+    telling = asyncio.create_task(harness.pump())
+    await asyncio.wait_for(recording.wait(), timeout=2)  # Noam has the message and its buttons
+    await b.press(None, "🎉 Cheer")
+    pressing = asyncio.create_task(harness.pump())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(telling, pressing), timeout=5)
+    assert "Noam cheers you on for painting" in newest(a)
+    assert sum("cheers you on" in text for text in texts(a)) == 1
+    assert "✓ 🎉 Cheer" in newest(b)

@@ -85,6 +85,10 @@ class BotData:
     services: Services = field(init=False)
     nudges: NudgeScheduler = field(init=False)
     locks: PersonLocks = field(default_factory=PersonLocks)
+    # One per shared item between its delivery and the record of it, and its receiver's answer or its
+    # author's take-back: a button pressed the moment it arrives waits for the delivery to be recorded.
+    # Only ever taken last (never while waiting for a person's lock), so it cannot deadlock.
+    share_locks: PersonLocks = field(default_factory=PersonLocks)
     flows: FlowRuntime = field(default_factory=FlowRuntime)
     allowed_users: set[int] = field(default_factory=set)  # let in (invite mode), cached
     hooks: Hooks = field(default_factory=Hooks)

@@ -143,7 +143,15 @@ async def deliver(context: Context, item: Share) -> bool | None:
     sender_name = receiver.partner_name if receiver else ""
     voice = await voice_for(svc, item.receiver)
     text, markup = received_text(item, sender_name, voice), _answer_buttons(item, voice)
-    chunks = split_html(text)
+    async with context.bot_data.share_locks.holding(item.share_id):
+        return await _send_share(context, item, split_html(text), markup)
+
+
+async def _send_share(
+    context: Context, item: Share, chunks: list[str], markup: InlineKeyboardMarkup
+) -> bool | None:
+    """`deliver`'s sending and its record, under the item's lock (see `BotData.share_locks`)."""
+    svc = services(context)
     sent: list[int] = []
     try:
         for index, chunk in enumerate(chunks):
@@ -228,7 +236,8 @@ async def on_take_back_button(update: Update, context: Context) -> None:
     uid, language = user_id(update), lang(update, context)
     svc = services(context)
     current = await couples.couple(svc, uid)
-    removed = await couples.take_back(svc, uid, the_id)
+    async with context.bot_data.share_locks.holding(the_id):
+        removed = await couples.take_back(svc, uid, the_id)
     if removed is None:
         await answer_passed(query, language)
         return
@@ -246,7 +255,8 @@ async def on_reply_button(update: Update, context: Context) -> None:
     query, (the_id, response) = pressed(update, callbacks.PARTNER_REPLY)
     uid, language = user_id(update), lang(update, context)
     svc = services(context)
-    answered = await couples.respond(svc, uid, the_id, response)
+    async with context.bot_data.share_locks.holding(the_id):
+        answered = await couples.respond(svc, uid, the_id, response)
     if answered is None:
         await answer_passed(query, language)
         return
