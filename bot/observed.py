@@ -37,6 +37,11 @@ class ObservedRepository(Repository):
     ) -> list[Entry]:
         return await self.inner.list_entries(user_id, kind, start, end)
 
+    async def day_totals(
+        self, user_id: int, kind: str, field: str, start: date, end: date
+    ) -> dict[date, int]:
+        return await self.inner.day_totals(user_id, kind, field, start, end)
+
     async def delete_user(self, user_id: int) -> None:
         await self.inner.delete_user(user_id)
         self.scheduler.forget(user_id)

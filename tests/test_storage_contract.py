@@ -427,3 +427,35 @@ async def test_finishing_a_draft_stores_its_entry_once_and_removes_the_draft(rep
     assert await repo.users_with_drafts() == []
     assert [e.data for e in await repo.list_entries(7)] == [{"text": "done"}]
     assert await repo.list_entries(8) == []
+
+
+async def test_finishing_again_with_the_same_entry_id_stores_nothing_twice(repo: Repository) -> None:
+    """A crash between storing and replying, or a repeated update, finishes the same draft again."""
+    done = entry(date(2024, 3, 31), "diary", text="done")
+    await repo.save_draft(7, DRAFT)
+    await repo.finish_draft(7, done)
+    await repo.save_draft(7, DRAFT)
+    await repo.finish_draft(7, done)
+    other = entry(date(2024, 3, 31), "diary", text="another one")
+    await repo.finish_draft(7, other)
+    assert ids(await repo.list_entries(7)) == [done.entry_id, other.entry_id]
+    assert await repo.get_draft(7) is None
+
+
+async def test_day_totals_sum_one_field_per_day_of_one_kind_within_inclusive_bounds(repo: Repository) -> None:
+    for stored in (
+        entry(date(2024, 1, 31), "pages", text_words=100),  # the day before the range
+        entry(date(2024, 2, 1), "pages", text_words=120),
+        entry(date(2024, 2, 1), "pages", 5, text_words="30"),  # counts as stored, as a number
+        entry(date(2024, 2, 1), "diary", text_words=999),  # another kind
+        entry(date(2024, 2, 29), "pages", text="no count"),  # a day with an entry but no words
+        entry(date(2024, 3, 1), "pages", text_words=7),  # the last day, another month
+        entry(date(2024, 3, 2), "pages", text_words=50),  # after the range
+    ):
+        await repo.append_entry(1, stored)
+    await repo.append_entry(2, entry(date(2024, 2, 1), "pages", text_words=5))
+
+    totals = await repo.day_totals(1, "pages", "text_words", date(2024, 2, 1), date(2024, 3, 1))
+    assert totals == {date(2024, 2, 1): 150, date(2024, 2, 29): 0, date(2024, 3, 1): 7}
+    assert await repo.day_totals(1, "boundary", "text_words", date(2024, 1, 1), date(2024, 12, 31)) == {}
+    assert await repo.day_totals(3, "pages", "text_words", date(2024, 1, 1), date(2024, 12, 31)) == {}

@@ -88,27 +88,22 @@ async def complete(svc: Services, uid: int, flow: Flow, draft: Draft) -> Closing
         await svc.repo.clear_draft(uid)
         return Closing(name=added.name)
     profile = await svc.repo.get_profile(uid)
-    the_id = entry_id(draft)
-    existing = await svc.repo.list_entries(uid, flow.kind, draft.local_date, draft.local_date)
-    new: Entry | None = None
-    if not any(stored.entry_id == the_id for stored in existing):
-        data = {k.removeprefix("_"): v for k, v in draft.answers.items()}
-        if flow is DID:
-            data["minutes"] = int(data.get("minutes") or 0)
-        new = Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=the_id)
-    await svc.repo.finish_draft(uid, new)
+    data = {k.removeprefix("_"): v for k, v in draft.answers.items()}
+    if flow is DID:
+        data["minutes"] = int(data.get("minutes") or 0)
+    entry = Entry(kind=flow.kind, local_date=draft.local_date, data=data, entry_id=entry_id(draft))
+    await svc.repo.finish_draft(uid, entry)  # stores nothing twice: the id is the draft's
     return await _closing(svc, uid, profile, flow, draft)
 
 
 async def _closing(svc: Services, uid: int, profile: Profile | None, flow: Flow, draft: Draft) -> Closing:
     day = today(svc, profile)
     if flow.kind in (EntryKind.DIARY, EntryKind.PAGES):
-        entries = await svc.repo.list_entries(uid, flow.kind, day - STREAK_LOOKBACK, day)
-        words = sum(int(e.data.get("text_words") or 0) for e in entries if e.local_date == draft.local_date)
+        words = await svc.repo.day_totals(uid, flow.kind, "text_words", day - STREAK_LOOKBACK, day)
         return Closing(
-            words=words,
+            words=words.get(draft.local_date, 0),
             goal=svc.config.pages_goal,
-            streak=engine.streak([e.local_date for e in entries], day),
+            streak=engine.streak(list(words), day),
         )
     if flow is DID:
         interest = str(draft.answers.get("interest", ""))
@@ -125,19 +120,15 @@ async def _closing(svc: Services, uid: int, profile: Profile | None, flow: Flow,
 async def keep_late_pages(svc: Services, uid: int, draft: Draft) -> int:
     """Store text written just after a morning-pages window as more pages of that day; the day's words."""
     text = "\n\n".join(draft.answers.get("late_parts", []))
-    the_id = entry_id(draft)
-    day = await svc.repo.list_entries(uid, EntryKind.PAGES, draft.local_date, draft.local_date)
-    if not any(entry.entry_id == the_id for entry in day):
-        late = Entry(
-            kind=EntryKind.PAGES,
-            local_date=draft.local_date,
-            data={"text": text, "text_words": engine.word_count(text), "late": True},
-            entry_id=the_id,
-        )
-        await svc.repo.append_entry(uid, late)
-        day.append(late)
-    await svc.repo.clear_draft(uid)
-    return sum(int(e.data.get("text_words") or 0) for e in day)
+    late = Entry(
+        kind=EntryKind.PAGES,
+        local_date=draft.local_date,
+        data={"text": text, "text_words": engine.word_count(text), "late": True},
+        entry_id=entry_id(draft),
+    )
+    await svc.repo.finish_draft(uid, late)  # stores nothing twice: the id is the draft's
+    day = draft.local_date
+    return (await svc.repo.day_totals(uid, EntryKind.PAGES, "text_words", day, day)).get(day, 0)
 
 
 async def previous_answer(svc: Services, uid: int, flow: Flow, key: str) -> tuple[date, str] | None:

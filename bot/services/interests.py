@@ -75,8 +75,8 @@ async def is_full(svc: Services, uid: int) -> bool:
 
 async def week_minutes(svc: Services, uid: int, today: date) -> int:
     """Minutes for own interests over the last seven local days."""
-    week = await svc.repo.list_entries(uid, EntryKind.INTEREST_TIME, today - WEEK, today)
-    return sum(int(e.data.get("minutes") or 0) for e in week)
+    week = await svc.repo.day_totals(uid, EntryKind.INTEREST_TIME, "minutes", today - WEEK, today)
+    return sum(week.values())
 
 
 async def log_time(svc: Services, uid: int, name: str, minutes: int, today: date, *, entry_id: str) -> int:

@@ -16,6 +16,11 @@ from bot.domain.models import Entry, Profile
 SCHEMA_VERSION = 1
 
 
+def whole(value: Any) -> int:
+    """A stored count (words, minutes) as a whole number; missing or empty counts 0."""
+    return int(value or 0)
+
+
 class StorageError(Exception):
     """A write could not be made durable (disk full, read-only, ...). Nothing was changed."""
 
@@ -44,6 +49,17 @@ class Repository(ABC):
         end: date | None = None,
     ) -> list[Entry]:
         """Entries with `start <= local_date <= end` (either bound optional), oldest first."""
+
+    async def day_totals(
+        self, user_id: int, kind: str, field: str, start: date, end: date
+    ) -> dict[date, int]:
+        """Each local day in `start..end` with an entry of `kind`, with the sum of its entries'
+        numeric `field` (0 where missing): streaks, the day's words, the week's minutes, without
+        copying every entry's text. Stores that can read their documents in place override this."""
+        totals: dict[date, int] = {}
+        for entry in await self.list_entries(user_id, kind, start, end):
+            totals[entry.local_date] = totals.get(entry.local_date, 0) + whole(entry.data.get(field))
+        return totals
 
     @abstractmethod
     async def delete_user(self, user_id: int) -> None:
@@ -80,10 +96,14 @@ class Repository(ABC):
         """Remove the draft (the flow completed or was discarded); no error if there is none."""
 
     async def finish_draft(self, user_id: int, entry: Entry | None) -> None:
-        """Store a finished exercise's entry (if any) and remove the draft: durable on return.
-        Stores that can do both in one write override this."""
+        """Store a finished exercise's entry (if any, and only once: not if an entry with its
+        `entry_id` is stored already) and remove the draft: durable on return. Finishing again
+        after a crash or a repeated update therefore stores nothing twice. Stores that can do
+        both in one write override this."""
         if entry is not None:
-            await self.append_entry(user_id, entry)
+            day = await self.list_entries(user_id, entry.kind, entry.local_date, entry.local_date)
+            if all(stored.entry_id != entry.entry_id for stored in day):
+                await self.append_entry(user_id, entry)
         await self.clear_draft(user_id)
 
     @abstractmethod

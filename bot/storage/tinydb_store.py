@@ -46,6 +46,7 @@ _T = TypeVar("_T")
 # A listing over at most this many entries is made on the event loop when the person's files
 # are open (about 0.5 ms; three months of daily pages and check-ins).
 ON_LOOP_ENTRIES = 200
+ON_LOOP_TOTALS = 1000  # read in place, no copies: 1,000 entries in about 0.15 ms
 
 
 class TinyDBRepository(Repository):
@@ -204,14 +205,33 @@ class TinyDBRepository(Repository):
         await self._run(user_id, partial(self._finish_draft, user_id, None))
 
     async def finish_draft(self, user_id: int, entry: Entry | None) -> None:
-        """The entry's month file and the draft's removal in one write (one directory fsync),
-        then the draft marker (a stale marker is harmless: `get_draft` drops it)."""
+        """The entry's month file (unless its `entry_id` is there already) and the draft's removal in
+        one write (one directory fsync), then the draft marker (a stale marker is harmless:
+        `get_draft` drops it)."""
         if entry is None:
             await self.clear_draft(user_id)
             return
         record = normalised(entry.to_dict())
         await self._run(
             user_id, partial(self._finish_draft, user_id, (month_table(entry.local_date), record))
+        )
+
+    async def day_totals(
+        self, user_id: int, kind: str, field: str, start: date, end: date
+    ) -> dict[date, int]:
+        """Per-day sums read from the cached documents in place (`user_tables.day_totals`): on the
+        event loop from an open database of up to `ON_LOOP_TOTALS` entries, else on a worker thread."""
+
+        def small(database: TinyDB) -> dict[date, int] | None:
+            if user_tables.entries_within(database, start, end) > ON_LOOP_TOTALS:
+                return None
+            return user_tables.day_totals(database, kind, field, start, end)
+
+        _, found = self._users.if_open(user_id, small)
+        if found is not None:
+            return found
+        return await self._run(
+            user_id, lambda: user_tables.day_totals(self._users.database(user_id), kind, field, start, end)
         )
 
     async def users_with_drafts(self) -> list[int]:

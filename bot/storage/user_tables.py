@@ -14,6 +14,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from bot.domain.models import Entry, Profile
+from bot.storage.base import whole
 from bot.storage.table_format import DRAFT_TABLE, PROFILE_TABLE, SINGLE_DOC_ID, json_copy, table_month
 from bot.storage.table_storage import PartitionedAtomicStorage
 
@@ -38,13 +39,19 @@ def append_entry(database: TinyDB, table: str, record: dict[str, Any]) -> None:
 
 
 def finish_draft(database: TinyDB, table: str | None, record: dict[str, Any] | None) -> None:
-    """Add the finished exercise's entry (if any) and drop the draft, in one durable write."""
+    """Add the finished exercise's entry (if any, and unless its `entry_id` is stored already) and
+    drop the draft, in one durable write."""
     storage = database.storage
     assert isinstance(storage, PartitionedAtomicStorage)
     with storage.batch():
-        if table is not None and record is not None:
+        if table is not None and record is not None and not _has_entry(database, table, record["entry_id"]):
             append_entry(database, table, record)
         drop_draft(database)
+
+
+def _has_entry(database: TinyDB, table: str, entry_id: str) -> bool:
+    docs = (database.storage.read() or {}).get(table, {})
+    return any(doc["entry_id"] == entry_id for doc in docs.values())
 
 
 def _months(database: TinyDB, start: date | None, end: date | None) -> list[str]:
@@ -78,6 +85,20 @@ def list_entries(database: TinyDB, kind: str | None, start: date | None, end: da
             found.append(_entry_from_doc(doc))
     found.sort(key=_sort_key)
     return found
+
+
+def day_totals(database: TinyDB, kind: str, field: str, start: date, end: date) -> dict[date, int]:
+    """Each local day in start..end with an entry of `kind`, with the sum of the entries' `field`
+    (`Repository.day_totals`); reads the cached documents without copying them."""
+    low, high = start.isoformat(), end.isoformat()  # ISO dates order as strings do
+    tables = database.storage.read() or {}  # the storage's own cache: read, never changed here
+    totals: dict[str, int] = {}
+    for name in _months(database, start, end):
+        for doc in tables.get(name, {}).values():
+            day = doc["local_date"]
+            if doc["kind"] == kind and low <= day <= high:
+                totals[day] = totals.get(day, 0) + whole(doc["data"].get(field))
+    return {date.fromisoformat(day): total for day, total in totals.items()}
 
 
 def get_draft(database: TinyDB) -> dict[str, Any] | None:
