@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.handlers import common
 from bot.handlers.common import Context, keyboard
+from bot.localapi.records import RecordedRequest
 from bot.storage import StorageError
 from bot.texts import Voice, plain
 from tests.conftest import Harness, press, send
@@ -41,38 +42,53 @@ class SlowSave:
         await self.real(uid, draft)
 
 
-def sent_calls(harness: Harness) -> list[str]:
+def visible_calls(harness: Harness) -> list[RecordedRequest]:
     """Every Bot API call the bot made that the person could see (not its polling)."""
-    return [call.method for call in harness.request.api.calls() if call.method.lower() != "getupdates"]
+    return [call for call in harness.request.api.calls() if call.method.lower() != "getupdates"]
+
+
+def sent_calls(harness: Harness) -> list[str]:
+    return [call.method for call in visible_calls(harness)]
 
 
 async def while_saving(
     harness: Harness, save: SlowSave, act: Callable[[], Coroutine[Any, Any, None]]
 ) -> list[str]:
     """Run `act` (one update) until its save has started and everything else it could do has run;
-    the calls it made meanwhile. Then let the save finish and the update end."""
-    before = len(sent_calls(harness))
+    what it showed meanwhile (the method, and a message's text). Then let the save finish and the
+    update end."""
+    before = len(visible_calls(harness))
     handling = asyncio.create_task(act())
     await asyncio.wait_for(save.started.wait(), timeout=2)
     for _ in range(50):  # everything that does not wait for the save runs now (no real time passes)
         await asyncio.sleep(0)
-    early = sent_calls(harness)[before:]
+    early = [
+        f"{call.method} {call.params.get('text', '')}".strip() for call in visible_calls(harness)[before:]
+    ]
     save.release.set()
     await handling
     return early
 
 
+INTRO = "sendMessage Let's take a few minutes for how you feel today. One question at a time."
+
+
 @pytest.mark.parametrize(
-    ("before", "answer", "expected"),
+    ("before", "answer", "meanwhile", "expected"),
     [
-        ([], "/checkin", ["family of feelings"]),
-        (["/checkin", "joy"], "glad", ["How strong is it?"]),
-        (["/checkin", "joy", "glad", "3"], "I want to die", [CARE, "Whose feeling"]),
+        ([], "/checkin", [INTRO], ["family of feelings"]),  # the introduction claims nothing
+        (["/checkin", "joy"], "glad", [], ["How strong is it?"]),
+        (["/checkin", "joy", "glad", "3"], "I want to die", [], [CARE, "Whose feeling"]),
     ],
     ids=["first question", "next question", "care note"],
 )
 async def test_the_reply_waits_for_the_answer_to_be_stored(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, before: list[str], answer: str, expected: list[str]
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    before: list[str],
+    answer: str,
+    meanwhile: list[str],
+    expected: list[str],
 ) -> None:
     user = harness.user()
     await onboarded(harness, user)
@@ -80,9 +96,23 @@ async def test_the_reply_waits_for_the_answer_to_be_stored(
         await send(harness, user, text)
     save = SlowSave(harness, monkeypatch)
     early = await while_saving(harness, save, lambda: send(harness, user, answer))
-    assert early == []
+    assert early == meanwhile
     last = [m.content for m in user.all_messages()][-len(expected) :]
     assert all(part in text for part, text in zip(expected, last, strict=True))
+
+
+async def test_a_failed_start_shows_the_introduction_and_the_error_but_no_question(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = harness.user()
+    await onboarded(harness, user)
+    shown = len(user.all_messages())
+    save = SlowSave(harness, monkeypatch, fail=True)
+    early = await while_saving(harness, save, lambda: send(harness, user, "/checkin"))
+    assert early == [INTRO]
+    after = [m.content for m in user.all_messages()[shown:]]
+    assert len(after) == 2 and "couldn't save" in after[1]  # no question that could not be answered
+    assert await harness.repo.get_draft(user.id) is None
 
 
 async def test_writing_is_acknowledged_only_once_stored(

@@ -7,6 +7,7 @@ closes it, so a second press, an old message or forged data changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -97,14 +98,19 @@ async def begin(
     draft = engine.start(flow, svc.clock(), exercises.today(svc, profile))
     if seed:
         draft.answers.update(seed)
-    first = await drafts.save_while(
-        context,
-        uid,
-        draft,
-        lambda: prepare_question(context, uid, language, flow, draft, exercises.sources(svc, profile)),
-    )
-    if flow.intro:
-        await say(context, uid, language, flow.intro)
+    # The introduction claims nothing, so it goes out while the new draft is being stored; the
+    # first question waits until the draft is durable (and is never sent if storing fails).
+    intro = asyncio.ensure_future(say(context, uid, language, flow.intro)) if flow.intro else None
+    try:
+        first = await drafts.save_while(
+            context,
+            uid,
+            draft,
+            lambda: prepare_question(context, uid, language, flow, draft, exercises.sources(svc, profile)),
+        )
+    finally:
+        if intro is not None:
+            await intro
     await ask(context, uid, language, flow, draft, first)
     return True
 
