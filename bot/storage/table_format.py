@@ -22,9 +22,9 @@ from bot.storage.files import CorruptFileError
 PROFILE_TABLE = "profile"
 DRAFT_TABLE = "draft"
 SINGLE_DOC_ID = 1
+"""The id of the only document of the profile and draft tables."""
 JOURNALLED = frozenset({DRAFT_TABLE})
 """Tables kept in an append-only journal, `<table>.log`, rather than in `<table>.json`."""
-"""The id of the only document of the profile and draft tables."""
 TABLE_NAME = re.compile(r"(?:profile|draft|entries-(\d{4})-(0[1-9]|1[0-2]))")
 _DOC_ID = re.compile(r"[1-9][0-9]{0,17}")
 
