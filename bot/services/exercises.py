@@ -99,11 +99,11 @@ async def complete(svc: Services, uid: int, flow: Flow, draft: Draft) -> Closing
 async def _closing(svc: Services, uid: int, profile: Profile | None, flow: Flow, draft: Draft) -> Closing:
     day = today(svc, profile)
     if flow.kind in (EntryKind.DIARY, EntryKind.PAGES):
-        words = await svc.repo.day_totals(uid, flow.kind, "text_words", day - STREAK_LOOKBACK, day)
+        words_by_day = await svc.repo.day_totals(uid, flow.kind, "text_words", day - STREAK_LOOKBACK, day)
         return Closing(
-            words=words.get(draft.local_date, 0),
+            words=words_by_day.get(draft.local_date, 0),
             goal=svc.config.pages_goal,
-            streak=engine.streak(list(words), day),
+            streak=engine.streak(list(words_by_day), day),
         )
     if flow is DID:
         interest = str(draft.answers.get("interest", ""))
