@@ -965,6 +965,28 @@ async def test_a_short_listing_of_an_open_database_needs_no_worker_thread_and_a_
     assert [e.data["n"] for e in everything] == [1, 2, 3, 4] and len(hops) == 1
 
 
+async def test_day_totals_read_in_place_on_the_loop_and_go_to_a_thread_past_the_bound(
+    repo: TinyDBRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Totals share nothing with the cache, and a person with a long history is summed off the loop."""
+    from bot.storage import tinydb_store
+
+    monkeypatch.setattr(tinydb_store, "ON_LOOP_TOTALS", 3)
+    for day, words in ((1, 10), (1, 5), (2, 7)):
+        await repo.append_entry(
+            USER, Entry(kind="diary", local_date=date(2024, 1, day), data={"text_words": words})
+        )
+    hops: list[object] = []
+    monkeypatch.setattr(threads, "run", _counting_run(hops))
+    january = await repo.day_totals(USER, "diary", "text_words", date(2024, 1, 1), date(2024, 1, 31))
+    assert january == {date(2024, 1, 1): 15, date(2024, 1, 2): 7} and not hops
+    january[date(2024, 1, 1)] = 0  # the caller's dict is its own
+    await repo.append_entry(USER, Entry(kind="diary", local_date=date(2024, 1, 3), data={"text_words": 1}))
+    hops.clear()
+    again = await repo.day_totals(USER, "diary", "text_words", date(2024, 1, 1), date(2024, 1, 31))
+    assert again == {date(2024, 1, 1): 15, date(2024, 1, 2): 7, date(2024, 1, 3): 1} and len(hops) == 1
+
+
 async def test_finishing_a_draft_stores_the_entry_and_drops_the_draft_in_one_write(
     repo: TinyDBRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
