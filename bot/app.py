@@ -161,12 +161,15 @@ def command_menu(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
 
 
 async def _post_init(app: App) -> None:
-    """Start-up work that needs the network: who we are, and the command menu per language."""
+    """Start-up work before the first update: who we are, the command menu per language, the care
+    check's phrase lists (compiled while the menu calls wait for the network), open exercises."""
+    care_ready = asyncio.ensure_future(practice.prepare_care())
     me = await app.bot.get_me()
     await app.bot.set_my_commands(command_menu())
     for code in CATALOGS:
         if code != DEFAULT_LANGUAGE:
             await app.bot.set_my_commands(command_menu(code), language_code=code)
+    await care_ready
     await practice.restore(app)
     await partner.restore(app)
     app.bot_data.loop_probe = start_loop_probe()

@@ -20,6 +20,7 @@ from bot.handlers.practice.answers import (
     on_text,
     skip_command,
 )
+from bot.handlers.practice.asking import prepare_care
 from bot.handlers.practice.boundaries import boundaries_command, on_share_button
 from bot.handlers.practice.interests import did_command, interests_command, on_add_button, on_remove_button
 from bot.handlers.practice.starting import (
@@ -62,6 +63,7 @@ __all__ = [
     "on_start_button",
     "on_switch",
     "on_text",
+    "prepare_care",
     "restore",
     "skip_command",
     "start_command",
