@@ -78,8 +78,9 @@ def main() -> int:
         "answer durable before the reply; anchors: the echo bot, `bench/echo_bot.py`, with and without one durable "
         "append before each reply). Cells: median (min–max) over the repeats; ratios: of the medians.",
         '- Longest loop stall: the longest the bot\'s event loop was late (`bot/diagnostics.py`); "busy": the '
-        "longest it was late while its thread was working, i.e. not waiting for a CPU the benchmark's own "
-        "process (the fake server and the simulated people) and other work on the machine were using.",
+        "longest it was late while its thread was working, i.e. not waiting for a CPU (which the benchmark's "
+        "own process, the fake server and the simulated people, shares) nor for the GIL (which another "
+        "thread of the bot may hold).",
         "",
         "| People | Variant | Round trips/s | p50 ms | p99 ms | Longest loop stall ms | of it busy ms | vs echo "
         "| vs echo + durable |",
