@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import platform
 import statistics
@@ -49,6 +50,17 @@ async def start_once(workdir: Path, pythonpath: str) -> dict[str, float]:
             return {"cold_s": cold, "idle_mb": rss_mb(process.proc.pid), "stall_ms": process.loop_lag_ms()}
         finally:
             process.stop()
+
+
+def install() -> str:
+    """What the interpreter running the bot has installed beyond a polling install: PTB's webhook server
+    (tornado) and the dev tools (rich, via import-linter) are imported at start when present."""
+    extras = [name for name in ("tornado", "rich") if importlib.util.find_spec(name) is not None]
+    if not extras:
+        return "polling only (`pip install -e .`: no webhook extra, no test or dev tools)"
+    return (
+        f"with {' and '.join(extras)} (the webhook extra or the test and dev tools), which start-up imports"
+    )
 
 
 def cell(values: list[float], fmt: str) -> str:
@@ -87,6 +99,7 @@ def main() -> int:
         f"- Load average (1 min) before each start: median {statistics.median(loads):.2f}, "
         f"{min(loads):.2f}–{max(loads):.2f}. Cells: median (min–max) of {args.repeats} starts, variants interleaved.",
         f"- {args.people:,} people on disk, none due for hours; idle = RSS unchanged for 3 s (the schedule loaded).",
+        f"- Install: {install()}.",
         "",
         "| Variant | Cold start to first getUpdates | RSS idle, schedule loaded | Longest loop stall, start-up |",
         "|---|---:|---:|---:|",
