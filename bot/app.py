@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import callbacks
+from bot.charts import close_renderer
 from bot.concurrency import PerUserUpdateProcessor
 from bot.diagnostics import start_loop_probe
 from bot.domain.flows import COMMAND_FLOWS, FLOWS
@@ -184,6 +185,7 @@ async def _post_init(app: App) -> None:
 async def _post_shutdown(app: App) -> None:
     await app.bot_data.nudges.stop_workers()
     await app.bot_data.services.repo.close()
+    close_renderer()
 
 
 def build_application(

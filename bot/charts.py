@@ -14,6 +14,11 @@ removed first, and so never reach a font with no glyph for them).
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
@@ -74,6 +79,42 @@ class ChartLabels:
             return RLM + text if self.rtl else text
         text = strip_isolates(text)
         return str(get_display(text, base_dir="R")) if self.rtl else text
+
+
+_renderer: ProcessPoolExecutor | None = None
+_renderer_lock = threading.Lock()
+
+
+async def render_elsewhere(summary: Summary, labels: ChartLabels, feeling_names: dict[str, str]) -> bytes:
+    """`render_week` in the chart process, started at the first chart and kept for the next ones.
+
+    Not a worker thread: a chart is ~100 ms of matplotlib (the first also ~0.3 s of imports) that
+    would hold the GIL in 5 ms slices against the event loop, whose every socket call then waits
+    (measured: a chart a second made the loop's longest stall 43 ms instead of 5, with 8 people
+    answering). A renderer that died is replaced at the next chart; this one's error is raised."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        renderer = _renderer
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            renderer, render_week, summary, labels, feeling_names
+        )
+    except BrokenProcessPool:
+        with _renderer_lock:
+            if _renderer is renderer:
+                _renderer = None
+        raise
+
+
+def close_renderer() -> None:
+    """Stop the chart process, if one was started (at shutdown)."""
+    global _renderer
+    with _renderer_lock:
+        renderer, _renderer = _renderer, None
+    if renderer is not None:
+        renderer.shutdown(wait=False, cancel_futures=True)
 
 
 def render_week(summary: Summary, labels: ChartLabels, feeling_names: dict[str, str]) -> bytes:

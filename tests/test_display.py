@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
+from bot.charts import render_week
 from bot.domain import engine
 from bot.domain.flows import FLOWS, Kind, Option
 from bot.domain.models import Entry, Profile
@@ -230,7 +232,11 @@ async def test_month_chart_draws_every_day(harness: Harness, monkeypatch: pytest
             drawn.append(len(args[0]))  # type: ignore[arg-type]
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
+    async def in_this_process(*args: Any) -> bytes:  # where the spy can see it
+        return render_week(*args)
+
     monkeypatch.setattr(Axes, "bar", spy)
+    monkeypatch.setattr(recap, "render_elsewhere", in_this_process)
     user = harness.user()
     await set_up(harness, user)
     await seed_diary(harness, user, [TODAY - timedelta(days=n) for n in range(0, 30, 3)])

@@ -57,10 +57,10 @@ async def test_summary_when_chart_fails_still_sends_text(
 ) -> None:
     from bot.handlers import recap
 
-    def broken(*args: object) -> bytes:
+    async def broken(*args: object) -> bytes:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(recap, "render_week", broken)
+    monkeypatch.setattr(recap, "render_elsewhere", broken)
     user = harness.user()
     await seed_week(harness, user)
     await send(harness, user, "/summary")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import callbacks
-from bot.charts import ChartLabels, render_week
+from bot.charts import ChartLabels, render_elsewhere
 from bot.domain.journal import OPTION_LABELS, boundary_statements, headline, kind_label, shown_fields
 from bot.domain.models import Entry, EntryKind
 from bot.domain.partners import Share, can_see
@@ -182,7 +181,7 @@ async def _send_chart(
         week_start=first_weekday(language),
     )
     try:
-        png = await asyncio.to_thread(render_week, summary, labels, feeling_names(language))
+        png = await render_elsewhere(summary, labels, feeling_names(language))
     except Exception as exc:  # the text recap still goes out
         logger.error("Chart rendering failed for user %s: %s", uid, type(exc).__name__)
     else:
