@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -95,7 +97,9 @@ async def render_elsewhere(summary: Summary, labels: ChartLabels, feeling_names:
     global _renderer
     with _renderer_lock:
         if _renderer is None:
-            _renderer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _renderer = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_the_bot
+            )
         renderer = _renderer
     try:
         return await asyncio.get_running_loop().run_in_executor(
@@ -106,6 +110,19 @@ async def render_elsewhere(summary: Summary, labels: ChartLabels, feeling_names:
             if _renderer is renderer:
                 _renderer = None
         raise
+
+
+def _end_with_the_bot() -> None:
+    """In the chart process: exit as soon as the bot's process has ended, however it ended (a
+    killed bot never says goodbye, and a left-over renderer would hold 60 MB and its pipes)."""
+    bot = multiprocessing.parent_process()
+    if bot is not None:
+        threading.Thread(target=_exit_after, args=(bot.sentinel,), name="bot-watch", daemon=True).start()
+
+
+def _exit_after(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def close_renderer() -> None:

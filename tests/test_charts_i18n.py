@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 import warnings
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from bidi.algorithm import get_display  # type: ignore[import-untyped]
@@ -18,6 +23,7 @@ from bot.charts import ChartLabels, draw_week, render_week
 from bot.domain.summary import Summary
 from bot.formatting import first_weekday, weekday_names
 
+ROOT = Path(__file__).resolve().parents[1]
 START = date(2026, 11, 22)  # a Sunday
 
 HEBREW = ChartLabels(
@@ -82,6 +88,32 @@ async def test_the_chart_is_drawn_in_its_own_process(monkeypatch: pytest.MonkeyP
     finally:
         charts.close_renderer()
     assert first.startswith(b"\x89PNG") and second.startswith(b"\x89PNG") and first != second
+
+
+def test_the_chart_process_does_not_outlive_a_killed_bot(tmp_path: Path) -> None:
+    """Killed (a crash, an OOM kill), the bot left its chart process running, 60 MB for good and
+    holding its supervisor's pipes open; it now ends itself when the bot is gone."""
+    out = tmp_path / "pids"
+    with out.open("w") as sink:  # a file, not a pipe: a surviving child would hold a pipe open
+        run = subprocess.run(
+            [sys.executable, "-m", "tests.chart_orphan"], cwd=ROOT, stdout=sink, timeout=60, check=False
+        )
+    assert run.returncode == -signal.SIGKILL
+    pids = [int(pid) for pid in out.read_text().split()]
+    assert pids
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for a parent that does not reap it has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
 
 
 def drawn(text: str) -> list[int]:
