@@ -244,11 +244,8 @@ async def test_a_hebrew_speaker_gets_the_note_in_hebrew_with_israeli_lines(harne
     assert draft is not None and draft["writing"]["parts"] == ["הבוקר הזה קשה. אני רוצה למות."]
 
 
-async def test_the_phrase_lists_are_compiled_at_start_before_the_first_update(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Compiled lazily at the first answer, on a worker thread while everyone's updates were being
-    handled, they held the GIL against the event loop: ~100 ms loop stalls with 64 people answering."""
+def uncompiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Forget the compiled phrase lists; the names of the threads that compile them from now on."""
     compiled_in: list[str] = []
     real = care._compile
 
@@ -258,6 +255,15 @@ async def test_the_phrase_lists_are_compiled_at_start_before_the_first_update(
 
     monkeypatch.setattr(care, "_compile", recording)
     care._matchers.cache_clear()
+    return compiled_in
+
+
+async def test_the_phrase_lists_are_compiled_at_start_before_the_first_update(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled lazily at the first answer, on a worker thread while everyone's updates were being
+    handled, they held the GIL against the event loop: ~100 ms loop stalls with 64 people answering."""
+    compiled_in = uncompiled(monkeypatch)
     async with Harness(InMemoryRepository(), clock):
         assert care.prepared()
         assert compiled_in and threading.main_thread().name not in compiled_in
@@ -266,17 +272,9 @@ async def test_the_phrase_lists_are_compiled_at_start_before_the_first_update(
 async def test_the_phrase_lists_are_compiled_off_the_event_loop(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Compiling them takes ~80 ms of regex work; done on the event loop at the first answer it
-    stalled every person's updates for that long (bench: the round-trip run's longest loop stall)."""
-    compiled_in: list[str] = []
-    real = care._compile
-
-    def recording(templates: Any) -> Any:
-        compiled_in.append(threading.current_thread().name)
-        return real(templates)
-
-    monkeypatch.setattr(care, "_compile", recording)
-    care._matchers.cache_clear()
+    """If they are not compiled yet (forgotten after start here), the first answer compiles them on a
+    worker thread: on the event loop it stalled every person's updates for that long."""
+    compiled_in = uncompiled(monkeypatch)
     user = harness.user()
     await send(harness, user, "/start")
     await send(harness, user, "/checkin")
