@@ -128,18 +128,8 @@ class TinyDBRepository(Repository):
         A listing from an open database over at most `ON_LOOP_ENTRIES` entries (a few months of
         a daily practice) is made on the event loop: cheaper than a worker-thread hop, and short.
         """
-
-        def small(database: TinyDB) -> list[Entry] | None:
-            if user_tables.entries_within(database, start, end) > ON_LOOP_ENTRIES:
-                return None
-            return user_tables.list_entries(database, kind, start, end)
-
-        _, found = self._users.if_open(user_id, small)
-        if found is not None:
-            return found
-        return await self._run(
-            user_id, lambda: user_tables.list_entries(self._users.database(user_id), kind, start, end)
-        )
+        listing = partial(user_tables.list_entries, kind=kind, start=start, end=end)
+        return await self._read_months(user_id, start, end, ON_LOOP_ENTRIES, listing)
 
     async def delete_user(self, user_id: int) -> None:
         """Remove the user's directory (quarantine included) durably; unknown users are fine."""
@@ -221,18 +211,8 @@ class TinyDBRepository(Repository):
     ) -> dict[date, int]:
         """Per-day sums read from the cached documents in place (`user_tables.day_totals`): on the
         event loop from an open database of up to `ON_LOOP_TOTALS` entries, else on a worker thread."""
-
-        def small(database: TinyDB) -> dict[date, int] | None:
-            if user_tables.entries_within(database, start, end) > ON_LOOP_TOTALS:
-                return None
-            return user_tables.day_totals(database, kind, field, start, end)
-
-        _, found = self._users.if_open(user_id, small)
-        if found is not None:
-            return found
-        return await self._run(
-            user_id, lambda: user_tables.day_totals(self._users.database(user_id), kind, field, start, end)
-        )
+        totals = partial(user_tables.day_totals, kind=kind, field=field, start=start, end=end)
+        return await self._read_months(user_id, start, end, ON_LOOP_TOTALS, totals)
 
     async def users_with_drafts(self) -> list[int]:
         """Users with a draft marker: one directory listing, however many users exist.
@@ -260,6 +240,20 @@ class TinyDBRepository(Repository):
 
     async def _run(self, user_id: int, body: Callable[[], _T]) -> _T:
         return await threads.run(self._users.locked, user_id, body)
+
+    async def _read_months(
+        self, user_id: int, start: date | None, end: date | None, bound: int, read: Callable[[TinyDB], _T]
+    ) -> _T:
+        """`read` of the user's database: on the event loop if it is open and the months overlapping
+        start..end hold at most `bound` entries, else on a storage thread under the user's lock."""
+
+        def small(database: TinyDB) -> tuple[_T] | None:
+            return None if user_tables.entries_within(database, start, end) > bound else (read(database),)
+
+        _, found = self._users.if_open(user_id, small)
+        if found is not None:
+            return found[0]
+        return await self._run(user_id, lambda: read(self._users.database(user_id)))
 
     def _save_profile(self, user_id: int, record: dict[str, Any]) -> None:
         """Profile file first, then the shard index, inside a pending marker (see `_reindex`).
